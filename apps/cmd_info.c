@@ -1,0 +1,106 @@
+/* cmd_info.c - `mobileone info`: what a model file holds and what it costs to run. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "mobileone.h"
+
+static const char usage[] =
+    "usage: mobileone info MODEL [--size HxW] [--config C] [--json]\n"
+    "\n"
+    "Prints the variant, the form in the file (fused or unfused), k, SE, the parameters of the\n"
+    "fused model, and the MACs and activation memory at the input size (default: the config's).\n";
+
+static void print_json(const char *path, const mo_model_info *i) {
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "model", path);
+    cJSON_AddStringToObject(r, "variant", i->variant);
+    cJSON_AddStringToObject(r, "task", i->task);
+    cJSON_AddStringToObject(r, "form", i->fused_in_file ? "fused" : "unfused");
+    cJSON_AddNumberToObject(r, "k", i->num_branches);
+    cJSON_AddBoolToObject(r, "se", i->has_se);
+    cJSON_AddItemToObject(r, "widths", cJSON_CreateIntArray(i->widths, 5));
+    cJSON_AddItemToObject(r, "blocks", cJSON_CreateIntArray(i->blocks, 4));
+    cJSON_AddNumberToObject(r, "num_classes", i->num_classes);
+    cJSON_AddNumberToObject(r, "params", (double)i->params);
+    cJSON_AddItemToObject(r, "size", cJSON_CreateIntArray(i->input_size, 2));
+    cJSON_AddNumberToObject(r, "macs", (double)i->macs);
+    cJSON_AddNumberToObject(r, "arena_bytes", (double)i->arena_bytes);
+    char *text = cJSON_PrintUnformatted(r);
+    if (text) printf("%s\n", text);
+    free(text);
+    cJSON_Delete(r);
+}
+
+static void print_text(const char *path, const mo_model_info *i) {
+    printf("model        %s\n", path);
+    printf("variant      MobileOne-%s%s\n", i->variant, i->has_se ? " (with SE)" : "");
+    printf("task         %s, %d classes\n", i->task, i->num_classes);
+    printf("form         %s in the file", i->fused_in_file ? "fused" : "unfused");
+    if (!i->fused_in_file) printf(", k = %d branches", i->num_branches);
+    printf("\nwidths       %d / %d / %d / %d / %d\n", i->widths[0], i->widths[1], i->widths[2],
+           i->widths[3], i->widths[4]);
+    printf("blocks       %d / %d / %d / %d\n", i->blocks[0], i->blocks[1], i->blocks[2],
+           i->blocks[3]);
+    printf("parameters   %.3f M (fused)\n", i->params / 1e6);
+    printf("MACs         %.1f M at %dx%d\n", i->macs / 1e6, i->input_size[1], i->input_size[0]);
+    printf("activations  %.2f MiB arena at %dx%d\n", i->arena_bytes / 1048576.0, i->input_size[1],
+           i->input_size[0]);
+}
+
+int mo_cmd_info(int argc, char **argv) {
+    if (cli_wants_help(argc, argv)) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    const char *path = NULL, *config = NULL, *v;
+    int json = 0, r;
+    int32_t w = 0, h = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--json")) {
+            json = 1;
+        } else if ((r = cli_flag(argc, argv, &i, "--config", &v))) {
+            if (r < 0) return 2;
+            config = v;
+        } else if ((r = cli_flag(argc, argv, &i, "--size", &v))) {
+            if (r < 0) return 2;
+            if (!cli_parse_size(v, &w, &h)) {
+                cli_error("info", "--size '%s': expected WxH or one number", v);
+                return 2;
+            }
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            cli_error("info", "unknown option '%s' (see --help)", argv[i]);
+            return 2;
+        } else if (path) {
+            cli_error("info", "one model at a time (got '%s' and '%s')", path, argv[i]);
+            return 2;
+        } else {
+            path = argv[i];
+        }
+    }
+    if (!path) {
+        cli_error("info", "no model given (see --help)");
+        return 2;
+    }
+    mo_error err;
+    mo_model_params params = mo_model_default_params();
+    params.config_path = config;
+    mo_model *model;
+    mo_model_info info;
+    if (mo_model_load(&model, path, &params, &err) != MO_OK) {
+        cli_error("info", "%s", err.message);
+        return 1;
+    }
+    mo_status s = mo_model_get_info(model, h, w, &info, &err);
+    mo_model_free(model);
+    if (s != MO_OK) {
+        cli_error("info", "%s", err.message);
+        return 1;
+    }
+    if (json) print_json(path, &info);
+    else print_text(path, &info);
+    return 0;
+}

@@ -1,0 +1,105 @@
+/* mobileone.h - the public C API of the mobileone toolkit.
+ *
+ * Runs Apple's MobileOne backbone, reparameterized, under a classifier (and later SSDLite and
+ * DeepLabv3 heads). One header of opaque handles: load a model file (safetensors), plan it for
+ * an input size, run it without allocating, free it.
+ *
+ * Conventions: images enter as f32 NHWC (1, H, W, 3), already normalized; every function that
+ * can fail returns an mo_status and, when `err` is not NULL, fills it with one sentence that
+ * names the object, the value and the rule. The library never prints and never exits.
+ */
+#ifndef MOBILEONE_H
+#define MOBILEONE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum mo_status {
+    MO_OK = 0,
+    MO_ERR_ARGUMENT,    /* a caller passed something invalid */
+    MO_ERR_IO,          /* a file could not be opened, read, mapped or written */
+    MO_ERR_FORMAT,      /* a file is malformed (header, JSON, offsets, dtype) */
+    MO_ERR_MISSING,     /* a tensor or field the model needs is absent */
+    MO_ERR_SHAPE,       /* a tensor's shape does not fit the architecture */
+    MO_ERR_UNSUPPORTED, /* well-formed but not something we run */
+    MO_ERR_MEMORY,      /* an allocation failed */
+} mo_status;
+
+/* The enum's name as a string, e.g. "MO_ERR_SHAPE". Never NULL. */
+const char *mo_status_name(mo_status status);
+
+#define MO_ERROR_MESSAGE_SIZE 512
+
+/* A status and the sentence that explains it; owned by the caller, usually on the stack. */
+typedef struct mo_error {
+    mo_status status;
+    char message[MO_ERROR_MESSAGE_SIZE];
+} mo_error;
+
+typedef struct mo_model mo_model;
+
+typedef struct mo_model_params {
+    const char *config_path; /* JSON config that overrides the one embedded in the file; NULL: none */
+    int32_t threads;         /* worker threads for run(); 0 means one per core */
+} mo_model_params;
+
+mo_model_params mo_model_default_params(void);
+
+/* Loads `path`, checks every tensor against the architecture it implies and folds every
+ * BatchNorm and branch (reparameterization). On success *out owns the model (free with
+ * mo_model_free); on error *out is NULL and nothing is leaked. */
+mo_status mo_model_load(mo_model **out, const char *path, const mo_model_params *params,
+                        mo_error *err);
+void mo_model_free(mo_model *model);
+
+typedef struct mo_model_info {
+    char variant[16];         /* "s0".."s4", or "custom" for other widths / depths */
+    char task[16];            /* "classify", "detect" or "segment" */
+    int32_t fused_in_file;    /* 1 if the file held the fused (inference) form */
+    int32_t num_branches;     /* k, the number of conv branches of stages 1-4 (1 when fused) */
+    int32_t has_se;           /* squeeze-excite blocks present */
+    int32_t widths[5];        /* stem, stage1..4 output channels */
+    int32_t blocks[4];        /* blocks per stage (a block is a dw + pw pair) */
+    int32_t num_classes;      /* classifier outputs */
+    int64_t params;           /* parameters of the fused model */
+    int64_t macs;             /* multiply-accumulates at the planned (or default) input size */
+    int32_t input_size[2];    /* H, W the info was computed for */
+    int64_t arena_bytes;      /* activation memory at that size */
+} mo_model_info;
+
+/* Shapes and costs at input size h x w (0, 0: the config's default size). */
+mo_status mo_model_get_info(const mo_model *model, int32_t h, int32_t w, mo_model_info *info,
+                            mo_error *err);
+
+/* Prepares the model to run at h x w: every shape and one activation arena. May be called again
+ * for another size. run() never allocates. */
+mo_status mo_model_plan(mo_model *model, int32_t h, int32_t w, mo_error *err);
+
+/* Classification: input (1, H, W, 3) f32 NHWC normalized at the planned size; writes
+ * num_classes logits into `logits` (caller-owned). */
+mo_status mo_classify(mo_model *model, const float *input_nhwc, float *logits, mo_error *err);
+
+/* Writes the model with its backbone reparameterized under Apple's fused names
+ * (`stageN.j.reparam_conv.*`); heads keep their names; the config is embedded. The file is
+ * written under a temporary name and renamed when complete. */
+mo_status mo_model_save_fused(const mo_model *model, const char *path, mo_error *err);
+
+/* The model's config values that applications need. Pointers live as long as the model. */
+typedef struct mo_model_config {
+    int32_t input_size[2];    /* H, W */
+    float mean[3], std[3];    /* per RGB channel, on [0,1] pixel values */
+    float crop_pct;           /* classification: resize shorter side to size/crop_pct, crop */
+    int32_t num_class_names;  /* 0 when the config names no classes */
+    const char *const *class_names;
+} mo_model_config;
+
+mo_model_config mo_model_get_config(const mo_model *model);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

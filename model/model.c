@@ -1,0 +1,232 @@
+/* model.c - the public mo_model: a config, a MobileOne backbone and a head; plan and run.
+ *
+ * Ownership: mo_model_load allocates everything the model needs (fused weights, config);
+ * mo_model_plan allocates the one activation arena for an input size; mo_classify and the other
+ * run functions allocate nothing. mo_model_free releases all of it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "classifier.h"
+#include "config.h"
+#include "error.h"
+#include "backbone.h"
+#include "mobileone.h"
+#include "variants.h"
+
+struct mo_model {
+    mo_config config;
+    mo_backbone backbone;
+    mo_classifier classifier;
+    /* The plan: one arena holding two ping-pong activations, SE scratch and pooled features. */
+    int32_t plan_h, plan_w;
+    float *arena;
+    int64_t arena_floats;
+    float *buf_a, *buf_b, *scratch, *pooled;
+};
+
+mo_model_params mo_model_default_params(void) {
+    return (mo_model_params){.config_path = NULL, .threads = 0};
+}
+
+/* The config names a variant: the tensors must be that variant. */
+static mo_status check_variant(const mo_model *m, const char *path, mo_error *err) {
+    const char *want = m->config.variant;
+    if (!want[0] || !strcmp(want, m->backbone.variant)) return MO_OK;
+    const mo_backbone *b = &m->backbone;
+    if (!mo_variant_find(want) && strcmp(want, "custom"))
+        return mo_error_set(err, MO_ERR_FORMAT, "%s: config variant '%s' is unknown (s0..s4)",
+                            path, want);
+    return mo_error_set(err, MO_ERR_SHAPE,
+                        "%s: the config says variant %s but the tensors are %s (widths "
+                        "%d/%d/%d/%d/%d, blocks %d/%d/%d/%d)", path, want, b->variant,
+                        b->widths[0], b->widths[1], b->widths[2], b->widths[3], b->widths[4],
+                        b->blocks[0], b->blocks[1], b->blocks[2], b->blocks[3]);
+}
+
+static void apply_defaults(mo_config *c, const mo_backbone *b) {
+    if (!c->task[0]) snprintf(c->task, sizeof c->task, "classify");
+    if (!c->input_size[0]) c->input_size[0] = c->input_size[1] = 224;
+    if (c->crop_pct <= 0) c->crop_pct = !strcmp(b->variant, "s0") ? 0.875 : 0.9;
+}
+
+static mo_status load_parts(mo_model *m, const st_file *file, mo_error *err) {
+    mo_weights w;
+    mo_status s = mo_weights_init(&w, file, err);
+    if (s != MO_OK) return s;
+    const int32_t output_stride = strcmp(m->config.task, "segment") ? 32 : m->config.output_stride;
+    mo_backbone_params bp = {.prefix = "", .output_stride = output_stride};
+    s = mo_backbone_load(&m->backbone, &w, &bp, err);
+    if (s == MO_OK) s = check_variant(m, file->path, err);
+    if (s == MO_OK) apply_defaults(&m->config, &m->backbone);
+    if (s == MO_OK && strcmp(m->config.task, "classify"))
+        s = mo_error_set(err, MO_ERR_UNSUPPORTED, "%s: task '%s' is not available yet",
+                         file->path, m->config.task);
+    if (s == MO_OK)
+        s = mo_classifier_load(&m->classifier, &w, "",
+                               m->backbone.timm_names ? MO_NAMES_TIMM : MO_NAMES_APPLE,
+                               m->backbone.widths[4], err);
+    if (s == MO_OK && m->config.num_classes && m->config.num_classes != m->classifier.num_classes)
+        s = mo_error_set(err, MO_ERR_SHAPE, "%s: the config says %d classes but the classifier "
+                         "has %d", file->path, m->config.num_classes,
+                         m->classifier.num_classes);
+    if (s == MO_OK) m->config.num_classes = m->classifier.num_classes;
+    if (s == MO_OK) s = mo_weights_check_all_used(&w, err);
+    mo_weights_free(&w);
+    return s;
+}
+
+mo_status mo_model_load(mo_model **out, const char *path, const mo_model_params *params,
+                        mo_error *err) {
+    *out = NULL;
+    if (!path) return mo_error_set(err, MO_ERR_ARGUMENT, "no model path given");
+    mo_model_params p = params ? *params : mo_model_default_params();
+    mo_model *m = calloc(1, sizeof *m);
+    if (!m) return mo_error_set(err, MO_ERR_MEMORY, "out of memory");
+    mo_config_init(&m->config);
+    st_file file;
+    mo_status s = st_open(&file, path, err);
+    if (s != MO_OK) {
+        free(m);
+        return s;
+    }
+    if (file.config_json) {
+        char origin[1024];
+        snprintf(origin, sizeof origin, "%s (embedded config)", path);
+        s = mo_config_apply(&m->config, file.config_json, origin, err);
+    }
+    if (s == MO_OK && p.config_path) s = mo_config_apply_file(&m->config, p.config_path, err);
+    if (s == MO_OK) s = load_parts(m, &file, err);
+    st_close(&file);
+    if (s != MO_OK) {
+        mo_model_free(m);
+        return s;
+    }
+    *out = m;
+    return MO_OK;
+}
+
+void mo_model_free(mo_model *m) {
+    if (!m) return;
+    mo_backbone_free(&m->backbone);
+    mo_classifier_free(&m->classifier);
+    mo_config_free(&m->config);
+    free(m->arena);
+    free(m);
+}
+
+static mo_status check_size(const mo_model *m, int32_t h, int32_t w, mo_error *err) {
+    if (h < 1 || w < 1 || h > 16384 || w > 16384)
+        return mo_error_set(err, MO_ERR_ARGUMENT, "input size %dx%d: must be 1..16384 each",
+                            w, h);
+    int32_t sizes[MO_STAGES][2];
+    mo_backbone_stage_sizes(&m->backbone, h, w, sizes);
+    if (sizes[4][0] < 1 || sizes[4][1] < 1)
+        return mo_error_set(err, MO_ERR_ARGUMENT, "input size %dx%d is too small", w, h);
+    return MO_OK;
+}
+
+static int64_t arena_floats(const mo_model *m, int32_t h, int32_t w) {
+    int64_t act = mo_backbone_max_activation(&m->backbone, h, w);
+    return 2 * act + mo_backbone_scratch_floats(&m->backbone) + m->backbone.widths[4];
+}
+
+mo_status mo_model_plan(mo_model *m, int32_t h, int32_t w, mo_error *err) {
+    mo_status s = check_size(m, h, w, err);
+    if (s != MO_OK) return s;
+    if (m->arena && m->plan_h == h && m->plan_w == w) return MO_OK;
+    int64_t act = mo_backbone_max_activation(&m->backbone, h, w);
+    int64_t n = arena_floats(m, h, w);
+    float *arena = malloc(sizeof(float) * (size_t)n);
+    if (!arena) return mo_error_set(err, MO_ERR_MEMORY, "out of memory planning %dx%d", w, h);
+    free(m->arena);
+    m->arena = arena;
+    m->arena_floats = n;
+    m->buf_a = arena;
+    m->buf_b = arena + act;
+    m->scratch = arena + 2 * act;
+    m->pooled = m->scratch + mo_backbone_scratch_floats(&m->backbone);
+    m->plan_h = h;
+    m->plan_w = w;
+    return MO_OK;
+}
+
+mo_status mo_classify(mo_model *m, const float *input, float *logits, mo_error *err) {
+    if (!m->arena) return mo_error_set(err, MO_ERR_ARGUMENT, "mo_classify before mo_model_plan");
+    float *features = mo_backbone_forward(&m->backbone, input, m->plan_h, m->plan_w, m->buf_a,
+                                          m->buf_b, m->scratch, NULL);
+    int32_t sizes[MO_STAGES][2];
+    mo_backbone_stage_sizes(&m->backbone, m->plan_h, m->plan_w, sizes);
+    mo_classifier_forward(&m->classifier, features, sizes[4][0], sizes[4][1], m->pooled, logits);
+    return MO_OK;
+}
+
+mo_status mo_model_get_info(const mo_model *m, int32_t h, int32_t w, mo_model_info *info,
+                            mo_error *err) {
+    if (h == 0 && w == 0) {
+        h = m->config.input_size[0];
+        w = m->config.input_size[1];
+    }
+    mo_status s = check_size(m, h, w, err);
+    if (s != MO_OK) return s;
+    const mo_backbone *b = &m->backbone;
+    memset(info, 0, sizeof *info);
+    snprintf(info->variant, sizeof info->variant, "%s", b->variant);
+    snprintf(info->task, sizeof info->task, "%s", m->config.task);
+    info->fused_in_file = b->fused_in_file;
+    info->num_branches = b->num_branches;
+    info->has_se = b->has_se;
+    memcpy(info->widths, b->widths, sizeof info->widths);
+    memcpy(info->blocks, b->blocks, sizeof info->blocks);
+    info->num_classes = m->classifier.num_classes;
+    const int64_t head = (int64_t)m->classifier.num_classes * (m->classifier.in_channels + 1);
+    info->params = mo_backbone_params_count(b) + head;
+    info->macs = mo_backbone_macs(b, h, w) + head - m->classifier.num_classes;
+    info->input_size[0] = h;
+    info->input_size[1] = w;
+    info->arena_bytes = (int64_t)sizeof(float) * arena_floats(m, h, w);
+    return MO_OK;
+}
+
+mo_model_config mo_model_get_config(const mo_model *m) {
+    mo_model_config c = {0};
+    c.input_size[0] = m->config.input_size[0];
+    c.input_size[1] = m->config.input_size[1];
+    for (int i = 0; i < 3; i++) {
+        c.mean[i] = (float)m->config.mean[i];
+        c.std[i] = (float)m->config.std[i];
+    }
+    c.crop_pct = (float)m->config.crop_pct;
+    c.num_class_names = m->config.num_class_names;
+    c.class_names = (const char *const *)m->config.class_names;
+    return c;
+}
+
+mo_status mo_model_save_fused(const mo_model *m, const char *path, mo_error *err) {
+    const mo_backbone *b = &m->backbone;
+    int32_t n = mo_backbone_fused_tensor_count(b) + 2;
+    st_write_tensor *tensors = calloc((size_t)n, sizeof *tensors);
+    char(*names)[64] = calloc((size_t)n, sizeof *names);
+    char *json = NULL;
+    mo_config c = m->config;
+    snprintf(c.variant, sizeof c.variant, "%s", b->variant);
+    if (tensors && names) json = mo_config_to_json(&c);
+    mo_status s;
+    if (!tensors || !names || !json) {
+        s = mo_error_set(err, MO_ERR_MEMORY, "out of memory");
+    } else {
+        int32_t count = mo_backbone_fused_tensors(b, "", tensors, names);
+        const mo_classifier *h = &m->classifier;
+        tensors[count++] = (st_write_tensor){
+            .name = "linear.weight", .ndim = 2, .shape = {h->num_classes, h->in_channels},
+            .data = h->weight};
+        tensors[count++] = (st_write_tensor){
+            .name = "linear.bias", .ndim = 1, .shape = {h->num_classes}, .data = h->bias};
+        s = st_write(path, tensors, count, json, err);
+    }
+    free(json);
+    free(names);
+    free(tensors);
+    return s;
+}
