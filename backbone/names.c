@@ -5,10 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Segment renames, applied left to right to the part after the stage prefix. */
+/* Renames of the first name segments after the stage prefix (whole segments only, so a BN
+ * prefix such as "rbr_skip" maps as well as "rbr_skip.weight"). */
 static const struct { const char *apple, *timm; } renames[] = {
-    {"rbr_conv.", "conv_kxk."},   {"rbr_scale.", "conv_scale."}, {"rbr_skip.", "identity."},
-    {"se.reduce.", "attn.fc1."},  {"se.expand.", "attn.fc2."},   {"linear.", "head.fc."},
+    {"rbr_conv", "conv_kxk"},   {"rbr_scale", "conv_scale"}, {"rbr_skip", "identity"},
+    {"se.reduce", "attn.fc1"},  {"se.expand", "attn.fc2"},   {"linear", "head.fc"},
 };
 
 void mo_backbone_name(char *out, size_t size, const char *prefix, mo_naming naming,
@@ -35,7 +36,7 @@ void mo_backbone_name(char *out, size_t size, const char *prefix, mo_naming nami
     }
     for (size_t i = 0; i < sizeof renames / sizeof renames[0]; i++) {
         size_t n = strlen(renames[i].apple);
-        if (!strncmp(rest, renames[i].apple, n)) {
+        if (!strncmp(rest, renames[i].apple, n) && (rest[n] == '.' || rest[n] == '\0')) {
             snprintf(out, size, "%s%s%s%s", prefix, head, renames[i].timm, rest + n);
             return;
         }

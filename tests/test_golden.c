@@ -1,0 +1,208 @@
+/* test_golden.c - the C network against the PyTorch reference (tools/make_goldens.py).
+ *
+ * usage: test_golden [ROOT]   (default: $MO_SOURCE_DIR/tests/golden/classify)
+ * Each case folder holds model_unfused.safetensors (Apple's train-time names), optionally
+ * model_fused.safetensors (fused by PyTorch) and model_timm.safetensors, and io*.safetensors with
+ * `input` (1, 3, H, W), per-stage outputs `stage0`..`stage4` (1, C, h, w) and `logits` from the
+ * unfused PyTorch model in eval mode. For every model form and input: each stage and the logits
+ * agree within 1e-4 relative (max |ours - ref| / max |ref|, DESIGN.md section 4), and the unfused
+ * model fused by C, written and read back, gives the same logits.
+ */
+#include <check.h>
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backbone.h"
+#include "classifier.h"
+#include "mobileone.h"
+#include "safetensors.h"
+
+#define MAX_CHECKS 256
+#define TOLERANCE 1e-4
+
+typedef struct check_case {
+    char model[1024], io[1024];
+} check_case;
+
+static check_case cases[MAX_CHECKS];
+static int num_cases;
+
+/* Reads tensor `name` of f as f32 (malloc'ed); *numel gets its size. */
+static float *read_tensor(const st_file *f, const char *name, int64_t *numel) {
+    const st_tensor *t = st_find(f, name);
+    ck_assert_msg(t != NULL, "%s: no tensor '%s'", f->path, name);
+    float *v = malloc(sizeof(float) * (size_t)t->numel);
+    mo_error err;
+    ck_assert_msg(st_read_f32(f, t, v, &err) == MO_OK, "%s", err.message);
+    *numel = t->numel;
+    return v;
+}
+
+/* NCHW (1, C, H, W) -> NHWC. */
+static float *to_nhwc(const float *nchw, int64_t c, int64_t hw) {
+    float *out = malloc(sizeof(float) * (size_t)(c * hw));
+    for (int64_t ch = 0; ch < c; ch++)
+        for (int64_t p = 0; p < hw; p++) out[p * c + ch] = nchw[ch * hw + p];
+    return out;
+}
+
+/* max|ours - ref| / max|ref|, after checking the reference is not degenerate. */
+static double relative_error(const float *ours, const float *ref, int64_t n, const char *what,
+                             const char *where) {
+    double max_ref = 0, max_diff = 0, sum = 0, sum2 = 0;
+    int64_t worst = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double d = fabs((double)ours[i] - ref[i]);
+        if (d > max_diff) max_diff = d, worst = i;
+        if (fabs(ref[i]) > max_ref) max_ref = fabs(ref[i]);
+        sum += ref[i];
+        sum2 += (double)ref[i] * ref[i];
+    }
+    double std = sqrt(fmax(sum2 / n - (sum / n) * (sum / n), 0));
+    ck_assert_msg(std > 1e-2, "%s: reference %s is degenerate (std %g)", where, what, std);
+    double rel = max_diff / max_ref;
+    printf("  %-8s rel %.2e  max|diff| %.2e  (worst at %lld: ours %.6g ref %.6g)\n", what, rel,
+           max_diff, (long long)worst, ours[worst], ref[worst]);
+    return rel;
+}
+
+START_TEST(network_matches_pytorch) {
+    const check_case *c = &cases[_i];
+    printf("%s\n  with %s\n", c->model, c->io);
+    st_file io, mf;
+    mo_error err;
+    ck_assert_msg(st_open(&io, c->io, &err) == MO_OK, "%s", err.message);
+    const st_tensor *in_t = st_find(&io, "input");
+    ck_assert_msg(in_t && in_t->ndim == 4 && in_t->shape[1] == 3, "%s: bad input", c->io);
+    const int32_t h = (int32_t)in_t->shape[2], w = (int32_t)in_t->shape[3];
+    int64_t n;
+    float *nchw = read_tensor(&io, "input", &n);
+    float *input = to_nhwc(nchw, 3, (int64_t)h * w);
+
+    /* Per stage, through the backbone's own API, for readable diffs. */
+    ck_assert_msg(st_open(&mf, c->model, &err) == MO_OK, "%s", err.message);
+    mo_weights wts;
+    mo_backbone b;
+    ck_assert_int_eq(mo_weights_init(&wts, &mf, &err), MO_OK);
+    mo_backbone_params bp = {.prefix = "", .output_stride = 32};
+    ck_assert_msg(mo_backbone_load(&b, &wts, &bp, &err) == MO_OK, "%s", err.message);
+    int32_t sizes[MO_STAGES][2];
+    mo_backbone_stage_sizes(&b, h, w, sizes);
+    int64_t act = mo_backbone_max_activation(&b, h, w);
+    float *bufs = malloc(sizeof(float) * (size_t)(2 * act + mo_backbone_scratch_floats(&b) + 1));
+    float *taps[MO_STAGES];
+    for (int s = 0; s < MO_STAGES; s++)
+        taps[s] = malloc(sizeof(float) * (size_t)sizes[s][0] * sizes[s][1] * b.widths[s]);
+    mo_backbone_forward(&b, input, h, w, bufs, bufs + act, bufs + 2 * act, taps);
+    double worst = 0;
+    for (int s = 0; s < MO_STAGES; s++) {
+        char name[16];
+        snprintf(name, sizeof name, "stage%d", s);
+        float *ref = read_tensor(&io, name, &n);
+        int64_t hw = (int64_t)sizes[s][0] * sizes[s][1];
+        ck_assert_msg(n == hw * b.widths[s], "%s: %s has %lld values, we have %lld", c->io, name,
+                      (long long)n, (long long)(hw * b.widths[s]));
+        float *ref_nhwc = to_nhwc(ref, b.widths[s], hw);
+        worst = fmax(worst, relative_error(taps[s], ref_nhwc, n, name, c->model));
+        free(ref), free(ref_nhwc), free(taps[s]);
+    }
+    free(bufs);
+    mo_backbone_free(&b);
+    mo_weights_free(&wts);
+    st_close(&mf);
+
+    /* The logits, through the public API, and again after C fuses, writes and re-reads. */
+    float *ref = read_tensor(&io, "logits", &n);
+    float *logits = malloc(sizeof(float) * (size_t)n), *refused = malloc(sizeof(float) * (size_t)n);
+    mo_model *m, *m2;
+    mo_model_params params = mo_model_default_params();
+    ck_assert_msg(mo_model_load(&m, c->model, &params, &err) == MO_OK, "%s", err.message);
+    ck_assert_int_eq(mo_model_plan(m, h, w, &err), MO_OK);
+    ck_assert_int_eq(mo_classify(m, input, logits, &err), MO_OK);
+    worst = fmax(worst, relative_error(logits, ref, n, "logits", c->model));
+    char tmp[64];
+    snprintf(tmp, sizeof tmp, "/tmp/mo_golden_%d.safetensors", (int)getpid());
+    ck_assert_msg(mo_model_save_fused(m, tmp, &err) == MO_OK, "%s", err.message);
+    ck_assert_msg(mo_model_load(&m2, tmp, &params, &err) == MO_OK, "%s", err.message);
+    remove(tmp);
+    ck_assert_int_eq(mo_model_plan(m2, h, w, &err), MO_OK);
+    ck_assert_int_eq(mo_classify(m2, input, refused, &err), MO_OK);
+    worst = fmax(worst, relative_error(refused, ref, n, "refused", c->model));
+    mo_model_free(m);
+    mo_model_free(m2);
+    free(ref), free(logits), free(refused), free(nchw), free(input);
+    st_close(&io);
+    ck_assert_msg(worst <= TOLERANCE, "%s: relative error %.3g > %g", c->model, worst, TOLERANCE);
+}
+END_TEST
+
+static int has_prefix_suffix(const char *s, const char *pre, const char *suf) {
+    size_t n = strlen(s), p = strlen(pre), q = strlen(suf);
+    return n >= p + q && !strncmp(s, pre, p) && !strcmp(s + n - q, suf);
+}
+
+static int by_name(const void *a, const void *b) {
+    const check_case *x = a, *y = b;
+    int c = strcmp(x->model, y->model);
+    return c ? c : strcmp(x->io, y->io);
+}
+
+/* Every (model form, io file) pair of every case folder under root. */
+static void discover(const char *root) {
+    DIR *d = opendir(root);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        char dir[1024];
+        snprintf(dir, sizeof dir, "%s/%s", root, e->d_name);
+        DIR *cd = opendir(dir);
+        if (!cd) continue;
+        char ios[16][256], models[8][256];
+        int n_io = 0, n_model = 0;
+        struct dirent *f;
+        while ((f = readdir(cd))) {
+            if (has_prefix_suffix(f->d_name, "io", ".safetensors") && n_io < 16)
+                snprintf(ios[n_io++], 256, "%s", f->d_name);
+            else if (has_prefix_suffix(f->d_name, "model_", ".safetensors") && n_model < 8)
+                snprintf(models[n_model++], 256, "%s", f->d_name);
+        }
+        closedir(cd);
+        for (int i = 0; i < n_model; i++)
+            for (int j = 0; j < n_io && num_cases < MAX_CHECKS; j++, num_cases++) {
+                snprintf(cases[num_cases].model, sizeof cases[0].model, "%.700s/%s", dir,
+                         models[i]);
+                snprintf(cases[num_cases].io, sizeof cases[0].io, "%.700s/%s", dir, ios[j]);
+            }
+    }
+    closedir(d);
+    qsort(cases, (size_t)num_cases, sizeof cases[0], by_name);
+}
+
+int main(int argc, char **argv) {
+    char root[1024];
+    const char *src = getenv("MO_SOURCE_DIR");
+    if (argc > 1) snprintf(root, sizeof root, "%s", argv[1]);
+    else snprintf(root, sizeof root, "%s/tests/golden/classify", src ? src : ".");
+    discover(root);
+    if (num_cases == 0) {
+        printf("no golden cases under %s\n", root);
+        return 1; /* the committed goldens must be there: absence is a failure */
+    }
+    printf("%d golden checks under %s\n", num_cases, root);
+    Suite *s = suite_create("golden");
+    TCase *tc = tcase_create("pytorch");
+    tcase_set_timeout(tc, 600);
+    tcase_add_loop_test(tc, network_matches_pytorch, 0, num_cases);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_set_fork_status(sr, CK_NOFORK);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
