@@ -96,7 +96,7 @@ static void apply_output_stride(mo_mob *m, int32_t index_in_stage, int32_t outpu
 }
 
 static mo_status load_block(mo_backbone *b, mo_mob *m, mo_weights *w, const mo_name_ctx *n,
-                            mo_error *err) {
+                            mo_kernel_choice kernels, mo_error *err) {
     block_form form = form_of(w, n, m->name);
     if (form == FORM_ABSENT)
         return mo_error_set(err, MO_ERR_MISSING, "%s: block '%s' is missing", w->file->path,
@@ -114,6 +114,9 @@ static mo_status load_block(mo_backbone *b, mo_mob *m, mo_weights *w, const mo_n
     m->has_se = mo_weights_has(w, name);
     mo_status s = mo_mob_load_conv(m, w, n, err);
     if (s == MO_OK && m->has_se) s = mo_mob_load_se(m, w, n, err);
+    if (s == MO_OK)
+        s = mo_conv_op_init(&m->conv.op, &m->conv.geom, m->conv.weight, m->conv.bias,
+                            m->has_se ? MO_ACT_NONE : MO_ACT_RELU, kernels, err);
     return s;
 }
 
@@ -163,7 +166,7 @@ mo_status mo_backbone_load(mo_backbone *b, mo_weights *w, const mo_backbone_para
         }
     }
     for (int32_t i = 0; i < b->num_mobs && s == MO_OK; i++) {
-        s = load_block(b, &b->mobs[i], w, &n, err);
+        s = load_block(b, &b->mobs[i], w, &n, p->kernels, err);
         b->has_se |= b->mobs[i].has_se;
     }
     if (s != MO_OK) {
@@ -264,18 +267,15 @@ int64_t mo_backbone_macs(const mo_backbone *b, int32_t h, int32_t w) {
 }
 
 float *mo_backbone_forward(const mo_backbone *b, const float *in, int32_t h, int32_t w,
-                           float *buf_a, float *buf_b, float *scratch, float *taps[MO_STAGES]) {
+                           float *buf_a, float *buf_b, float *scratch, float *taps[MO_STAGES],
+                           mo_threadpool *pool) {
     const float *x = in;
     float *out = buf_a;
     for (int32_t i = 0; i < b->num_mobs; i++) {
         const mo_mob *m = &b->mobs[i];
-        mo_conv_geom g = m->conv.geom;
-        g.in_h = h;
-        g.in_w = w;
-        h = mo_conv_out_size(h, g.kernel, g.stride, g.pad, g.dilation);
-        w = mo_conv_out_size(w, g.kernel, g.stride, g.pad, g.dilation);
-        f32_conv2d_ref(out, x, m->conv.weight, m->conv.bias, &g,
-                       m->has_se ? MO_ACT_NONE : MO_ACT_RELU);
+        const mo_conv_geom g = m->conv.geom;
+        mo_conv_op_run(&m->conv.op, out, x, h, w, pool);
+        mo_conv_op_out_size(&m->conv.op, h, w, &h, &w);
         if (m->has_se) {
             f32_se_ref(out, h, w, g.cout, m->se.rd, m->se.reduce_w, m->se.reduce_b,
                        m->se.expand_w, m->se.expand_b, scratch);

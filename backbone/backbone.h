@@ -10,16 +10,18 @@
 #ifndef MO_BACKBONE_BACKBONE_H
 #define MO_BACKBONE_BACKBONE_H
 
-#include "kernels/conv_ref.h"
+#include "kernels/conv_op.h"
 #include "names.h"
 #include "weights.h"
 
 #define MO_STAGES 5 /* stage0 (the stem) .. stage4 */
 
-/* One fused convolution: weight OIHW [cout][cin/groups][k][k], bias [cout]; owned. */
+/* One fused convolution: weight OIHW [cout][cin/groups][k][k], bias [cout]; owned. `op` runs
+ * it (weights packed for this CPU), with ReLU fused unless the block has SE. */
 typedef struct mo_conv {
-    mo_conv_geom geom; /* in_h / in_w are set per plan, the rest at load */
+    mo_conv_geom geom; /* in_h / in_w unused: sizes come from the input */
     float *weight, *bias;
+    mo_conv_op op;
 } mo_conv;
 
 /* Squeeze-excite: reduce (rd, c) + bias, expand (c, rd) + bias; owned. */
@@ -55,6 +57,7 @@ typedef struct mo_backbone {
 typedef struct mo_backbone_params {
     const char *prefix;        /* prepended to every name, e.g. "backbone." or "" */
     int32_t output_stride;     /* 32 (classification), 16 or 8 (dilated stages) */
+    mo_kernel_choice kernels;  /* MO_KERNEL_AUTO, or MO_KERNEL_SCALAR for reference runs */
 } mo_backbone_params;
 
 /* Loads and fuses the backbone found in w. On error b is left empty. */
@@ -76,9 +79,10 @@ int64_t mo_backbone_macs(const mo_backbone *b, int32_t h, int32_t w);
 
 /* Runs the chain on in: (h, w, 3). buf_a and buf_b each hold max_activation floats, scratch
  * scratch_floats. Returns the buffer holding stage4's output. When taps[s] is not NULL, stage s's
- * output is also copied there (per-stage checks, detection features). */
+ * output is also copied there (per-stage checks, detection features). pool may be NULL. */
 float *mo_backbone_forward(const mo_backbone *b, const float *in, int32_t h, int32_t w,
-                           float *buf_a, float *buf_b, float *scratch, float *taps[MO_STAGES]);
+                           float *buf_a, float *buf_b, float *scratch, float *taps[MO_STAGES],
+                           mo_threadpool *pool);
 
 /* Fills tensors (capacity from mo_backbone_fused_tensor_count) with the fused weights under
  * Apple's fused names, prefixed; names are written into names (each 64 bytes). Pointers alias

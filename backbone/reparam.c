@@ -132,6 +132,7 @@ mo_status mo_mob_load_se(mo_mob *m, mo_weights *w, const mo_name_ctx *n, mo_erro
 }
 
 void mo_mob_free(mo_mob *m) {
+    mo_conv_op_free(&m->conv.op);
     free(m->conv.weight);
     free(m->conv.bias);
     free(m->se.reduce_w);

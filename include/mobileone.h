@@ -44,7 +44,8 @@ typedef struct mo_model mo_model;
 
 typedef struct mo_model_params {
     const char *config_path; /* JSON config that overrides the one embedded in the file; NULL: none */
-    int32_t threads;         /* worker threads for run(); 0 means one per core */
+    int32_t threads;         /* threads for run(), the caller's included; 0: one per core */
+    int32_t scalar_kernels;  /* 1: run the scalar reference kernels (for checks); 0: fastest */
 } mo_model_params;
 
 mo_model_params mo_model_default_params(void);

@@ -7,27 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "classifier.h"
-#include "config.h"
 #include "error.h"
-#include "backbone.h"
-#include "mobileone.h"
+#include "model_internal.h"
 #include "variants.h"
 
-struct mo_model {
-    mo_config config;
-    mo_backbone backbone;
-    mo_classifier classifier;
-    /* The plan: one arena holding two ping-pong activations, SE scratch and pooled features. */
-    int32_t plan_h, plan_w;
-    float *arena;
-    int64_t arena_floats;
-    float *buf_a, *buf_b, *scratch, *pooled;
-};
-
 mo_model_params mo_model_default_params(void) {
-    return (mo_model_params){.config_path = NULL, .threads = 0};
+    return (mo_model_params){.config_path = NULL, .threads = 0, .scalar_kernels = 0};
 }
 
 /* The config names a variant: the tensors must be that variant. */
@@ -51,12 +38,14 @@ static void apply_defaults(mo_config *c, const mo_backbone *b) {
     if (c->crop_pct <= 0) c->crop_pct = !strcmp(b->variant, "s0") ? 0.875 : 0.9;
 }
 
-static mo_status load_parts(mo_model *m, const st_file *file, mo_error *err) {
+static mo_status load_parts(mo_model *m, const st_file *file, const mo_model_params *p,
+                            mo_error *err) {
     mo_weights w;
     mo_status s = mo_weights_init(&w, file, err);
     if (s != MO_OK) return s;
     const int32_t output_stride = strcmp(m->config.task, "segment") ? 32 : m->config.output_stride;
-    mo_backbone_params bp = {.prefix = "", .output_stride = output_stride};
+    mo_backbone_params bp = {.prefix = "", .output_stride = output_stride,
+                             .kernels = p->scalar_kernels ? MO_KERNEL_SCALAR : MO_KERNEL_AUTO};
     s = mo_backbone_load(&m->backbone, &w, &bp, err);
     if (s == MO_OK) s = check_variant(m, file->path, err);
     if (s == MO_OK) apply_defaults(&m->config, &m->backbone);
@@ -97,7 +86,11 @@ mo_status mo_model_load(mo_model **out, const char *path, const mo_model_params 
         s = mo_config_apply(&m->config, file.config_json, origin, err);
     }
     if (s == MO_OK && p.config_path) s = mo_config_apply_file(&m->config, p.config_path, err);
-    if (s == MO_OK) s = load_parts(m, &file, err);
+    if (s == MO_OK) s = load_parts(m, &file, &p, err);
+    if (s == MO_OK) {
+        int32_t threads = p.threads > 0 ? p.threads : (int32_t)sysconf(_SC_NPROCESSORS_ONLN);
+        s = mo_threadpool_create(&m->pool, threads > 0 ? threads : 1, err);
+    }
     st_close(&file);
     if (s != MO_OK) {
         mo_model_free(m);
@@ -112,6 +105,7 @@ void mo_model_free(mo_model *m) {
     mo_backbone_free(&m->backbone);
     mo_classifier_free(&m->classifier);
     mo_config_free(&m->config);
+    mo_threadpool_free(m->pool);
     free(m->arena);
     free(m);
 }
@@ -155,7 +149,7 @@ mo_status mo_model_plan(mo_model *m, int32_t h, int32_t w, mo_error *err) {
 mo_status mo_classify(mo_model *m, const float *input, float *logits, mo_error *err) {
     if (!m->arena) return mo_error_set(err, MO_ERR_ARGUMENT, "mo_classify before mo_model_plan");
     float *features = mo_backbone_forward(&m->backbone, input, m->plan_h, m->plan_w, m->buf_a,
-                                          m->buf_b, m->scratch, NULL);
+                                          m->buf_b, m->scratch, NULL, m->pool);
     int32_t sizes[MO_STAGES][2];
     mo_backbone_stage_sizes(&m->backbone, m->plan_h, m->plan_w, sizes);
     mo_classifier_forward(&m->classifier, features, sizes[4][0], sizes[4][1], m->pooled, logits);

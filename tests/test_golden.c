@@ -88,7 +88,7 @@ START_TEST(network_matches_pytorch) {
     mo_weights wts;
     mo_backbone b;
     ck_assert_int_eq(mo_weights_init(&wts, &mf, &err), MO_OK);
-    mo_backbone_params bp = {.prefix = "", .output_stride = 32};
+    mo_backbone_params bp = {.prefix = "", .output_stride = 32, .kernels = MO_KERNEL_AUTO};
     ck_assert_msg(mo_backbone_load(&b, &wts, &bp, &err) == MO_OK, "%s", err.message);
     int32_t sizes[MO_STAGES][2];
     mo_backbone_stage_sizes(&b, h, w, sizes);
@@ -97,7 +97,7 @@ START_TEST(network_matches_pytorch) {
     float *taps[MO_STAGES];
     for (int s = 0; s < MO_STAGES; s++)
         taps[s] = malloc(sizeof(float) * (size_t)sizes[s][0] * sizes[s][1] * b.widths[s]);
-    mo_backbone_forward(&b, input, h, w, bufs, bufs + act, bufs + 2 * act, taps);
+    mo_backbone_forward(&b, input, h, w, bufs, bufs + act, bufs + 2 * act, taps, NULL);
     double worst = 0;
     for (int s = 0; s < MO_STAGES; s++) {
         char name[16];

@@ -26,11 +26,16 @@ void f32_activation_ref(float *x, int64_t n, mo_act act) {
 
 void f32_conv2d_ref(float *out, const float *in, const float *weight, const float *bias,
                     const mo_conv_geom *g, mo_act act) {
+    const int32_t out_h = mo_conv_out_size(g->in_h, g->kernel, g->stride, g->pad, g->dilation);
+    f32_conv2d_ref_rows(out, in, weight, bias, g, act, 0, out_h);
+}
+
+void f32_conv2d_ref_rows(float *out, const float *in, const float *weight, const float *bias,
+                         const mo_conv_geom *g, mo_act act, int32_t row_begin, int32_t row_end) {
     const int32_t k = g->kernel;
-    const int32_t out_h = mo_conv_out_size(g->in_h, k, g->stride, g->pad, g->dilation);
     const int32_t out_w = mo_conv_out_size(g->in_w, k, g->stride, g->pad, g->dilation);
     const int32_t cin_g = g->cin / g->groups, cout_g = g->cout / g->groups;
-    for (int32_t oy = 0; oy < out_h; oy++) {
+    for (int32_t oy = row_begin; oy < row_end; oy++) {
         for (int32_t ox = 0; ox < out_w; ox++) {
             float *o = out + ((int64_t)oy * out_w + ox) * g->cout;
             for (int32_t oc = 0; oc < g->cout; oc++) {

@@ -26,6 +26,10 @@ int32_t mo_conv_out_size(int32_t in, int32_t kernel, int32_t stride, int32_t pad
 void f32_conv2d_ref(float *out, const float *in, const float *weight, const float *bias,
                     const mo_conv_geom *g, mo_act act);
 
+/* The same for output rows [row_begin, row_end) only (out still points at row 0). */
+void f32_conv2d_ref_rows(float *out, const float *in, const float *weight, const float *bias,
+                         const mo_conv_geom *g, mo_act act, int32_t row_begin, int32_t row_end);
+
 /* out: (C); in: (H, W, C). The mean over H x W, as AdaptiveAvgPool2d(1). */
 void f32_global_avgpool_ref(float *out, const float *in, int32_t h, int32_t w, int32_t c);
 

@@ -1,0 +1,65 @@
+/* conv_op.c - choosing, packing and running a convolution's kernel. */
+#include "conv_op.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+
+enum { KERNEL_REFERENCE = 0 };
+
+mo_status mo_conv_op_init(mo_conv_op *op, const mo_conv_geom *g, const float *weight,
+                          const float *bias, mo_act act, mo_kernel_choice choice, mo_error *err) {
+    memset(op, 0, sizeof *op);
+    if (g->cin < 1 || g->cout < 1 || g->kernel < 1 || g->stride < 1 || g->dilation < 1 ||
+        g->pad < 0 || g->groups < 1 || g->cin % g->groups || g->cout % g->groups)
+        return mo_error_set(err, MO_ERR_ARGUMENT,
+                            "convolution %d->%d k%d s%d p%d d%d g%d: invalid geometry", g->cin,
+                            g->cout, g->kernel, g->stride, g->pad, g->dilation, g->groups);
+    op->geom = *g;
+    op->act = act;
+    op->weight = weight;
+    op->bias = bias;
+    op->kernel = KERNEL_REFERENCE;
+    (void)choice;
+    return MO_OK;
+}
+
+void mo_conv_op_free(mo_conv_op *op) {
+    free(op->packed);
+    op->packed = NULL;
+}
+
+void mo_conv_op_out_size(const mo_conv_op *op, int32_t in_h, int32_t in_w, int32_t *out_h,
+                         int32_t *out_w) {
+    const mo_conv_geom *g = &op->geom;
+    *out_h = mo_conv_out_size(in_h, g->kernel, g->stride, g->pad, g->dilation);
+    *out_w = mo_conv_out_size(in_w, g->kernel, g->stride, g->pad, g->dilation);
+}
+
+typedef struct rows_job {
+    const mo_conv_op *op;
+    mo_conv_geom geom;
+    float *out;
+    const float *in;
+    int32_t out_h, rows_per_item;
+} rows_job;
+
+static void run_rows(void *ctx, int64_t item) {
+    const rows_job *j = ctx;
+    int32_t begin = (int32_t)item * j->rows_per_item;
+    int32_t end = begin + j->rows_per_item < j->out_h ? begin + j->rows_per_item : j->out_h;
+    f32_conv2d_ref_rows(j->out, j->in, j->op->weight, j->op->bias, &j->geom, j->op->act, begin,
+                        end);
+}
+
+void mo_conv_op_run(const mo_conv_op *op, float *out, const float *in, int32_t in_h,
+                    int32_t in_w, mo_threadpool *pool) {
+    rows_job j = {.op = op, .geom = op->geom, .out = out, .in = in};
+    j.geom.in_h = in_h;
+    j.geom.in_w = in_w;
+    int32_t out_w;
+    mo_conv_op_out_size(op, in_h, in_w, &j.out_h, &out_w);
+    j.rows_per_item = 1;
+    mo_threadpool_run(pool, j.out_h, run_rows, &j);
+}

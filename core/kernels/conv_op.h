@@ -1,0 +1,41 @@
+/* conv_op.h - a convolution ready to run: geometry, activation and weights packed at init for
+ * the fastest kernel this CPU has, run over a thread pool without allocating.
+ *
+ * This is what networks call; conv_ref.h is the oracle it is tested against. Semantics are
+ * exactly f32_conv2d_ref's: out (Ho, Wo, Cout) NHWC = act(conv(in (H, W, Cin)) + bias), weights
+ * OIHW. Results do not depend on the thread count.
+ */
+#ifndef MO_CORE_CONV_OP_H
+#define MO_CORE_CONV_OP_H
+
+#include "conv_ref.h"
+#include "mobileone.h"
+#include "threadpool.h"
+
+typedef enum mo_kernel_choice {
+    MO_KERNEL_AUTO,     /* the fastest for this CPU */
+    MO_KERNEL_SCALAR,   /* the scalar reference, for checks */
+} mo_kernel_choice;
+
+typedef struct mo_conv_op {
+    mo_conv_geom geom; /* in_h / in_w are ignored: given to run */
+    mo_act act;
+    const float *weight, *bias; /* OIHW and per-output bias, borrowed (outlive the op) */
+    int32_t kernel;             /* internal: which implementation runs it */
+    float *packed;              /* internal: weights in that kernel's layout, owned */
+} mo_conv_op;
+
+/* Validates g and packs the weights. bias may be NULL. */
+mo_status mo_conv_op_init(mo_conv_op *op, const mo_conv_geom *g, const float *weight,
+                          const float *bias, mo_act act, mo_kernel_choice choice, mo_error *err);
+void mo_conv_op_free(mo_conv_op *op);
+
+/* Output size for an input of in_h x in_w. */
+void mo_conv_op_out_size(const mo_conv_op *op, int32_t in_h, int32_t in_w, int32_t *out_h,
+                         int32_t *out_w);
+
+/* out: (Ho, Wo, cout); in: (in_h, in_w, cin). pool may be NULL (caller's thread only). */
+void mo_conv_op_run(const mo_conv_op *op, float *out, const float *in, int32_t in_h,
+                    int32_t in_w, mo_threadpool *pool);
+
+#endif

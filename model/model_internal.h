@@ -1,0 +1,22 @@
+/* model_internal.h - what is inside an mo_model, for the files of model/ (one per task). */
+#ifndef MO_MODEL_INTERNAL_H
+#define MO_MODEL_INTERNAL_H
+
+#include "backbone.h"
+#include "classifier.h"
+#include "config.h"
+#include "mobileone.h"
+
+struct mo_model {
+    mo_config config;
+    mo_backbone backbone;
+    mo_classifier classifier; /* task "classify" */
+    mo_threadpool *pool;
+    /* The plan: one arena holding two ping-pong activations, SE scratch and pooled features. */
+    int32_t plan_h, plan_w;
+    float *arena;
+    int64_t arena_floats;
+    float *buf_a, *buf_b, *scratch, *pooled;
+};
+
+#endif
