@@ -5,8 +5,9 @@
 #include <string.h>
 
 #include "error.h"
+#include "gemm.h"
 
-enum { KERNEL_REFERENCE = 0 };
+enum { KERNEL_REFERENCE, KERNEL_IGEMM_AVX512, KERNEL_DW_AVX512 };
 
 mo_status mo_conv_op_init(mo_conv_op *op, const mo_conv_geom *g, const float *weight,
                           const float *bias, mo_act act, mo_kernel_choice choice, mo_error *err) {
@@ -21,7 +22,16 @@ mo_status mo_conv_op_init(mo_conv_op *op, const mo_conv_geom *g, const float *we
     op->weight = weight;
     op->bias = bias;
     op->kernel = KERNEL_REFERENCE;
-    (void)choice;
+    if (choice == MO_KERNEL_SCALAR || !mo_cpu_has_avx512()) return MO_OK;
+    int ok = 1;
+    if (g->groups == 1 && g->kernel <= 7) {
+        op->kernel = KERNEL_IGEMM_AVX512;
+        ok = f32_igemm_pack(op);
+    } else if (g->groups == g->cin && g->cin == g->cout) {
+        op->kernel = KERNEL_DW_AVX512;
+        ok = f32_dwconv_pack(op);
+    }
+    if (!ok) return mo_error_set(err, MO_ERR_MEMORY, "out of memory packing a convolution");
     return MO_OK;
 }
 
@@ -55,6 +65,14 @@ static void run_rows(void *ctx, int64_t item) {
 
 void mo_conv_op_run(const mo_conv_op *op, float *out, const float *in, int32_t in_h,
                     int32_t in_w, mo_threadpool *pool) {
+    if (op->kernel == KERNEL_IGEMM_AVX512) {
+        f32_igemm_run_avx512(op, out, in, in_h, in_w, pool);
+        return;
+    }
+    if (op->kernel == KERNEL_DW_AVX512) {
+        f32_dwconv_run_avx512(op, out, in, in_h, in_w, pool);
+        return;
+    }
     rows_job j = {.op = op, .geom = op->geom, .out = out, .in = in};
     j.geom.in_h = in_h;
     j.geom.in_w = in_w;
