@@ -4,6 +4,7 @@
 #ifndef MO_APPS_COMMANDS_H
 #define MO_APPS_COMMANDS_H
 
+int mo_cmd_bench(int argc, char **argv);
 int mo_cmd_info(int argc, char **argv);
 int mo_cmd_fuse(int argc, char **argv);
 int mo_cmd_classify(int argc, char **argv);

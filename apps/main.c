@@ -11,6 +11,7 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
+    {"bench", mo_cmd_bench, "network latency and GFLOP/s, per thread count"},
     {"classify", mo_cmd_classify, "top-k ImageNet classes for images"},
     {"eval", mo_cmd_eval, "COCO bbox mAP; VOC, ADE20K or any-class mIoU"},
     {"fuse", mo_cmd_fuse, "write the reparameterized (fused) model"},

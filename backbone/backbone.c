@@ -271,15 +271,19 @@ float *mo_backbone_forward(const mo_backbone *b, const float *in, int32_t h, int
                            mo_threadpool *pool) {
     const float *x = in;
     float *out = buf_a;
+    double t = b->profile ? mo_seconds_now() : 0;
     for (int32_t i = 0; i < b->num_mobs; i++) {
         const mo_mob *m = &b->mobs[i];
         const mo_conv_geom g = m->conv.geom;
         mo_conv_op_run(&m->conv.op, out, x, h, w, pool);
         mo_conv_op_out_size(&m->conv.op, h, w, &h, &w);
+        mo_profile_lap(b->profile, i == 0 ? MO_LAYER_STEM
+                                   : g.groups > 1 ? MO_LAYER_DEPTHWISE : MO_LAYER_POINTWISE, &t);
         if (m->has_se) {
             f32_se_ref(out, h, w, g.cout, m->se.rd, m->se.reduce_w, m->se.reduce_b,
                        m->se.expand_w, m->se.expand_b, scratch);
             f32_activation_ref(out, (int64_t)h * w * g.cout, MO_ACT_RELU);
+            mo_profile_lap(b->profile, MO_LAYER_SE, &t);
         }
         int last_of_stage = i + 1 == b->num_mobs || b->mobs[i + 1].stage != m->stage;
         if (taps && taps[m->stage] && last_of_stage)

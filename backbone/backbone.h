@@ -12,6 +12,7 @@
 
 #include "kernels/conv_op.h"
 #include "names.h"
+#include "profile.h"
 #include "weights.h"
 
 #define MO_STAGES 5 /* stage0 (the stem) .. stage4 */
@@ -52,6 +53,7 @@ typedef struct mo_backbone {
     int32_t timm_names;        /* the file used timm's names (heads follow suit) */
     int32_t num_mobs;
     mo_mob *mobs;              /* stem first, then stage1..4 in order */
+    mo_profile *profile;       /* when not NULL, forward adds its time per layer kind here */
 } mo_backbone;
 
 typedef struct mo_backbone_params {

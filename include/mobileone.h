@@ -84,6 +84,20 @@ mo_status mo_model_plan(mo_model *model, int32_t h, int32_t w, mo_error *err);
  * num_classes logits into `logits` (caller-owned). */
 mo_status mo_classify(mo_model *model, const float *input_nhwc, float *logits, mo_error *err);
 
+/* Benchmarks: runs the whole network on input_nhwc at the planned size (classifier logits,
+ * detection head outputs or segmentation logits), without postprocessing. */
+mo_status mo_model_forward(mo_model *model, const float *input_nhwc, mo_error *err);
+
+/* Time per layer kind, summed over the runs since profiling was turned on (resets). */
+#define MO_PROFILE_KINDS 8
+typedef struct mo_model_profile {
+    int32_t count;                          /* kinds reported */
+    const char *names[MO_PROFILE_KINDS];    /* "stem", "depthwise", "pointwise", "se", "head" */
+    double seconds[MO_PROFILE_KINDS];
+} mo_model_profile;
+void mo_model_set_profiling(mo_model *model, int32_t enable);
+void mo_model_get_profile(const mo_model *model, mo_model_profile *out);
+
 /* Writes the model with its backbone reparameterized under Apple's fused names
  * (`stageN.j.reparam_conv.*`); heads keep their names; the config is embedded. The file is
  * written under a temporary name and renamed when complete. */

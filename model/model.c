@@ -123,7 +123,9 @@ static mo_status check_size(const mo_model *m, int32_t h, int32_t w, mo_error *e
 
 static int64_t arena_floats(const mo_model *m, int32_t h, int32_t w) {
     int64_t act = mo_backbone_max_activation(&m->backbone, h, w);
-    return 2 * act + mo_backbone_scratch_floats(&m->backbone) + m->backbone.widths[4];
+    /* two ping-pong activations, SE scratch, pooled features, logits for mo_model_forward */
+    return 2 * act + mo_backbone_scratch_floats(&m->backbone) + m->backbone.widths[4] +
+           m->classifier.num_classes;
 }
 
 mo_status mo_model_plan(mo_model *m, int32_t h, int32_t w, mo_error *err) {
@@ -152,8 +154,33 @@ mo_status mo_classify(mo_model *m, const float *input, float *logits, mo_error *
                                           m->buf_b, m->scratch, NULL, m->pool);
     int32_t sizes[MO_STAGES][2];
     mo_backbone_stage_sizes(&m->backbone, m->plan_h, m->plan_w, sizes);
+    double t = mo_seconds_now();
     mo_classifier_forward(&m->classifier, features, sizes[4][0], sizes[4][1], m->pooled, logits);
+    mo_profile_lap(m->backbone.profile, MO_LAYER_HEAD, &t);
     return MO_OK;
+}
+
+mo_status mo_model_forward(mo_model *m, const float *input, mo_error *err) {
+    if (!m->arena) return mo_error_set(err, MO_ERR_ARGUMENT, "forward before mo_model_plan");
+    if (!strcmp(m->config.task, "classify")) {
+        float *logits = m->pooled + m->backbone.widths[4];
+        return mo_classify(m, input, logits, err);
+    }
+    return mo_error_set(err, MO_ERR_UNSUPPORTED, "no forward for task '%s'", m->config.task);
+}
+
+void mo_model_set_profiling(mo_model *m, int32_t enable) {
+    memset(&m->profile, 0, sizeof m->profile);
+    m->backbone.profile = enable ? &m->profile : NULL;
+}
+
+void mo_model_get_profile(const mo_model *m, mo_model_profile *out) {
+    memset(out, 0, sizeof *out);
+    for (int k = 0; k < MO_LAYER_KINDS && k < MO_PROFILE_KINDS; k++) {
+        out->names[k] = mo_layer_kind_name((mo_layer_kind)k);
+        out->seconds[k] = m->profile.seconds[k];
+        out->count++;
+    }
 }
 
 mo_status mo_model_get_info(const mo_model *m, int32_t h, int32_t w, mo_model_info *info,

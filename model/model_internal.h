@@ -12,6 +12,7 @@ struct mo_model {
     mo_backbone backbone;
     mo_classifier classifier; /* task "classify" */
     mo_threadpool *pool;
+    mo_profile profile;       /* attached to the backbone while profiling */
     /* The plan: one arena holding two ping-pong activations, SE scratch and pooled features. */
     int32_t plan_h, plan_w;
     float *arena;

@@ -1,0 +1,42 @@
+/* profile.h - wall time per layer kind, collected only when a profile is attached. */
+#ifndef MO_CORE_PROFILE_H
+#define MO_CORE_PROFILE_H
+
+#include <time.h>
+
+typedef enum mo_layer_kind {
+    MO_LAYER_STEM,
+    MO_LAYER_DEPTHWISE,
+    MO_LAYER_POINTWISE,
+    MO_LAYER_SE,
+    MO_LAYER_HEAD,
+    MO_LAYER_KINDS
+} mo_layer_kind;
+
+typedef struct mo_profile {
+    double seconds[MO_LAYER_KINDS];
+    long long calls[MO_LAYER_KINDS];
+} mo_profile;
+
+static inline double mo_seconds_now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* Adds the time since *since to kind and resets *since; no-op without a profile. */
+static inline void mo_profile_lap(mo_profile *p, mo_layer_kind kind, double *since) {
+    if (!p) return;
+    double now = mo_seconds_now();
+    p->seconds[kind] += now - *since;
+    p->calls[kind]++;
+    *since = now;
+}
+
+static inline const char *mo_layer_kind_name(mo_layer_kind k) {
+    static const char *const names[MO_LAYER_KINDS] = {"stem", "depthwise", "pointwise", "se",
+                                                      "head"};
+    return names[k];
+}
+
+#endif

@@ -1,0 +1,36 @@
+/* segmenter.h - the segment task inside an mo_model: the DeepLabv3 head, its plan and the
+ * last result. For model.c; the public functions (mo_segment, ...) are in segmenter.c. */
+#ifndef MO_MODEL_SEGMENTER_H
+#define MO_MODEL_SEGMENTER_H
+
+#include "deeplabv3.h"
+#include "mobileone.h"
+
+struct mo_model;
+
+typedef struct mo_segmenter {
+    mo_deeplabv3 head;
+    char *source;         /* the model file's path: save_fused copies the head from it */
+    /* The plan, inside the model's arena: head workspace, logits at the feature resolution,
+     * per-thread rows for mo_segment_labels. */
+    float *work, *small_logits, *label_rows;
+    int32_t has_result;   /* mo_segment ran since the last plan */
+} mo_segmenter;
+
+/* Loads the head (names `classifier.*`) over the loaded backbone of m, with the config's ASPP
+ * rates (defaults by output stride), and sets m->segmenter. On error m->segmenter stays NULL. */
+mo_status mo_segmenter_load(struct mo_model *m, mo_weights *w, const char *path, mo_error *err);
+void mo_segmenter_free(mo_segmenter *s);
+
+/* Floats the plan needs for input h x w beyond the backbone's, and placing them at `at`. */
+int64_t mo_segmenter_floats(const struct mo_model *m, int32_t h, int32_t w);
+void mo_segmenter_plan(struct mo_model *m, float *at);
+
+/* Fills the head's part of info (classes, parameters, MACs) at input h x w. */
+void mo_segmenter_info(const struct mo_model *m, int32_t h, int32_t w, mo_model_info *info);
+
+/* mo_model_save_fused for a segmentation model: backbone fused under `backbone.`, the head's
+ * tensors copied unchanged (BNs kept) from the source file, aux_classifier dropped. */
+mo_status mo_segmenter_save_fused(const struct mo_model *m, const char *path, mo_error *err);
+
+#endif
