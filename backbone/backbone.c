@@ -280,9 +280,8 @@ float *mo_backbone_forward(const mo_backbone *b, const float *in, int32_t h, int
         mo_profile_lap(b->profile, i == 0 ? MO_LAYER_STEM
                                    : g.groups > 1 ? MO_LAYER_DEPTHWISE : MO_LAYER_POINTWISE, &t);
         if (m->has_se) {
-            f32_se_ref(out, h, w, g.cout, m->se.rd, m->se.reduce_w, m->se.reduce_b,
-                       m->se.expand_w, m->se.expand_b, scratch);
-            f32_activation_ref(out, (int64_t)h * w * g.cout, MO_ACT_RELU);
+            f32_se_relu(out, h, w, g.cout, m->se.rd, m->se.reduce_t, m->se.reduce_b,
+                        m->se.expand_t, m->se.expand_b, scratch);
             mo_profile_lap(b->profile, MO_LAYER_SE, &t);
         }
         int last_of_stage = i + 1 == b->num_mobs || b->mobs[i + 1].stage != m->stage;

@@ -11,6 +11,7 @@
 #define MO_BACKBONE_BACKBONE_H
 
 #include "kernels/conv_op.h"
+#include "kernels/se.h"
 #include "names.h"
 #include "profile.h"
 #include "weights.h"
@@ -25,10 +26,12 @@ typedef struct mo_conv {
     mo_conv_op op;
 } mo_conv;
 
-/* Squeeze-excite: reduce (rd, c) + bias, expand (c, rd) + bias; owned. */
+/* Squeeze-excite: reduce (rd, c) + bias, expand (c, rd) + bias, and both transposed for the
+ * fast kernel (reduce_t (c, rd), expand_t (rd, c)); all in one owned block. */
 typedef struct mo_se {
     int32_t c, rd;
     float *reduce_w, *reduce_b, *expand_w, *expand_b;
+    float *reduce_t, *expand_t;
 } mo_se;
 
 /* One MobileOneBlock after reparameterization: relu(se(conv(x))). */

@@ -114,11 +114,13 @@ mo_status mo_mob_load_se(mo_mob *m, mo_weights *w, const mo_name_ctx *n, mo_erro
     mo_se *se = &m->se;
     se->c = c;
     se->rd = rd;
-    se->reduce_w = malloc(sizeof(float) * (size_t)(2 * c * rd + c + rd));
+    se->reduce_w = malloc(sizeof(float) * (size_t)(4 * c * rd + c + rd));
     if (!se->reduce_w) return mo_error_set(err, MO_ERR_MEMORY, "out of memory");
     se->expand_w = se->reduce_w + (size_t)c * rd;
     se->reduce_b = se->expand_w + (size_t)c * rd;
     se->expand_b = se->reduce_b + rd;
+    se->reduce_t = se->expand_b + c;
+    se->expand_t = se->reduce_t + (size_t)c * rd;
     const int64_t rw[4] = {rd, c, 1, 1}, ew[4] = {c, rd, 1, 1}, rb[1] = {rd}, eb[1] = {c};
     struct { const char *suffix; int32_t ndim; const int64_t *shape; float *dst; } parts[] = {
         {"se.reduce.weight", 4, rw, se->reduce_w}, {"se.reduce.bias", 1, rb, se->reduce_b},
@@ -128,6 +130,11 @@ mo_status mo_mob_load_se(mo_mob *m, mo_weights *w, const mo_name_ctx *n, mo_erro
         mo_status s = mo_weights_read(w, name, parts[i].ndim, parts[i].shape, parts[i].dst, err);
         if (s != MO_OK) return s;
     }
+    for (int32_t o = 0; o < rd; o++)
+        for (int32_t i = 0; i < c; i++) {
+            se->reduce_t[(size_t)i * rd + o] = se->reduce_w[(size_t)o * c + i];
+            se->expand_t[(size_t)o * c + i] = se->expand_w[(size_t)i * rd + o];
+        }
     return MO_OK;
 }
 

@@ -5,10 +5,11 @@
 #include <stdlib.h>
 
 #include "error.h"
-#include "kernels/conv_ref.h"
+#include "kernels/se.h"
 
 mo_status mo_classifier_load(mo_classifier *c, mo_weights *w, const char *prefix,
-                             mo_naming naming, int32_t in_channels, mo_error *err) {
+                             mo_naming naming, int32_t in_channels, mo_kernel_choice kernels,
+                             mo_error *err) {
     char wname[256], bname[256];
     mo_backbone_name(wname, sizeof wname, prefix, naming, "linear.weight");
     mo_backbone_name(bname, sizeof bname, prefix, naming, "linear.bias");
@@ -27,18 +28,21 @@ mo_status mo_classifier_load(mo_classifier *c, mo_weights *w, const char *prefix
     const int64_t ws[2] = {c->num_classes, in_channels}, bs[1] = {c->num_classes};
     mo_status s = mo_weights_read(w, wname, 2, ws, c->weight, err);
     if (s == MO_OK) s = mo_weights_read(w, bname, 1, bs, c->bias, err);
+    const mo_conv_geom g = {.cin = in_channels, .cout = c->num_classes, .kernel = 1, .stride = 1,
+                            .pad = 0, .dilation = 1, .groups = 1};
+    if (s == MO_OK) s = mo_conv_op_init(&c->op, &g, c->weight, c->bias, MO_ACT_NONE, kernels, err);
     if (s != MO_OK) mo_classifier_free(c);
     return s;
 }
 
 void mo_classifier_free(mo_classifier *c) {
+    mo_conv_op_free(&c->op);
     free(c->weight);
     c->weight = c->bias = NULL;
 }
 
 void mo_classifier_forward(const mo_classifier *c, const float *features, int32_t h, int32_t w,
-                           float *pooled, float *logits) {
-    f32_global_avgpool_ref(pooled, features, h, w, c->in_channels);
-    f32_linear_ref(logits, pooled, c->weight, c->bias, c->in_channels, c->num_classes,
-                   MO_ACT_NONE);
+                           float *pooled, float *logits, mo_threadpool *pool) {
+    f32_global_avgpool(pooled, features, h, w, c->in_channels);
+    mo_conv_op_run(&c->op, logits, pooled, 1, 1, pool);
 }

@@ -79,18 +79,23 @@ static void gather_rows(const igemm_job *j, int64_t p0, int32_t m_count, const f
     }
 }
 
-/* A block [kc][MR] from depth k0 on: k = tap * cin + channel. */
+/* A block [kc][MR] from depth k0 on: k = tap * cin + channel. One division per block; the
+ * MR rows of each k are read through the tile's tap pointers. */
 static void pack_a(const igemm_job *j, const float **rows, int32_t k0, int32_t kc, float *apack) {
     const int32_t cin = j->op->geom.cin, taps = j->op->geom.kernel * j->op->geom.kernel;
-    for (int32_t m = 0; m < GEMM_MR; m++) {
-        int32_t kk = 0, k = k0;
-        while (kk < kc) {
-            int32_t t = k / cin, c = k % cin, len = cin - c < kc - kk ? cin - c : kc - kk;
-            const float *src = rows[m * taps + t] + c;
-            for (int32_t i = 0; i < len; i++) apack[(size_t)(kk + i) * GEMM_MR + m] = src[i];
-            kk += len;
-            k += len;
+    int32_t t = k0 / cin, c = k0 % cin;
+    for (int32_t kk = 0; kk < kc;) {
+        int32_t len = cin - c < kc - kk ? cin - c : kc - kk;
+        const float *src[GEMM_MR];
+        for (int32_t m = 0; m < GEMM_MR; m++) src[m] = rows[m * taps + t] + c;
+        for (int32_t i = 0; i < len; i++) {
+            float *dst = apack + (size_t)(kk + i) * GEMM_MR;
+#pragma GCC unroll 14
+            for (int32_t m = 0; m < GEMM_MR; m++) dst[m] = src[m][i];
         }
+        kk += len;
+        c = 0;
+        t++;
     }
 }
 
