@@ -55,7 +55,7 @@ static mo_status load_parts(mo_model *m, const st_file *file, const mo_model_par
     if (s == MO_OK)
         s = mo_classifier_load(&m->classifier, &w, "",
                                m->backbone.timm_names ? MO_NAMES_TIMM : MO_NAMES_APPLE,
-                               m->backbone.widths[4], err);
+                               m->backbone.widths[4], bp.kernels, err);
     if (s == MO_OK && m->config.num_classes && m->config.num_classes != m->classifier.num_classes)
         s = mo_error_set(err, MO_ERR_SHAPE, "%s: the config says %d classes but the classifier "
                          "has %d", file->path, m->config.num_classes,
@@ -155,7 +155,8 @@ mo_status mo_classify(mo_model *m, const float *input, float *logits, mo_error *
     int32_t sizes[MO_STAGES][2];
     mo_backbone_stage_sizes(&m->backbone, m->plan_h, m->plan_w, sizes);
     double t = mo_seconds_now();
-    mo_classifier_forward(&m->classifier, features, sizes[4][0], sizes[4][1], m->pooled, logits);
+    mo_classifier_forward(&m->classifier, features, sizes[4][0], sizes[4][1], m->pooled, logits,
+                          m->pool);
     mo_profile_lap(m->backbone.profile, MO_LAYER_HEAD, &t);
     return MO_OK;
 }
