@@ -266,6 +266,14 @@ int64_t mo_backbone_macs(const mo_backbone *b, int32_t h, int32_t w) {
     return macs;
 }
 
+/* Whether block i (a depthwise conv without SE) can run inside block i + 1 (its pointwise). */
+static int fusable(const mo_backbone *b, int32_t i) {
+    if (b->unfused_kernels || i + 1 >= b->num_mobs) return 0;
+    const mo_mob *dw = &b->mobs[i], *pw = &b->mobs[i + 1];
+    return !dw->has_se && !pw->has_se && dw->stage == pw->stage &&
+           mo_conv_op_can_fuse(&dw->conv.op, &pw->conv.op);
+}
+
 float *mo_backbone_forward(const mo_backbone *b, const float *in, int32_t h, int32_t w,
                            float *buf_a, float *buf_b, float *scratch, float *taps[MO_STAGES],
                            mo_threadpool *pool) {
@@ -274,19 +282,27 @@ float *mo_backbone_forward(const mo_backbone *b, const float *in, int32_t h, int
     double t = b->profile ? mo_seconds_now() : 0;
     for (int32_t i = 0; i < b->num_mobs; i++) {
         const mo_mob *m = &b->mobs[i];
-        const mo_conv_geom g = m->conv.geom;
-        mo_conv_op_run(&m->conv.op, out, x, h, w, pool);
+        mo_layer_kind kind = i == 0 ? MO_LAYER_STEM
+                             : m->conv.geom.groups > 1 ? MO_LAYER_DEPTHWISE : MO_LAYER_POINTWISE;
+        if (fusable(b, i)) {
+            mo_conv_op_run_fused(&m->conv.op, &b->mobs[i + 1].conv.op, out, x, h, w, pool);
+            mo_conv_op_out_size(&m->conv.op, h, w, &h, &w);
+            m = &b->mobs[++i];
+            kind = MO_LAYER_FUSED;
+        } else {
+            mo_conv_op_run(&m->conv.op, out, x, h, w, pool);
+        }
         mo_conv_op_out_size(&m->conv.op, h, w, &h, &w);
-        mo_profile_lap(b->profile, i == 0 ? MO_LAYER_STEM
-                                   : g.groups > 1 ? MO_LAYER_DEPTHWISE : MO_LAYER_POINTWISE, &t);
+        mo_profile_lap(b->profile, kind, &t);
+        const int32_t c = m->conv.geom.cout;
         if (m->has_se) {
-            f32_se_relu(out, h, w, g.cout, m->se.rd, m->se.reduce_t, m->se.reduce_b,
-                        m->se.expand_t, m->se.expand_b, scratch);
+            f32_se_relu(out, h, w, c, m->se.rd, m->se.reduce_t, m->se.reduce_b, m->se.expand_t,
+                        m->se.expand_b, scratch);
             mo_profile_lap(b->profile, MO_LAYER_SE, &t);
         }
         int last_of_stage = i + 1 == b->num_mobs || b->mobs[i + 1].stage != m->stage;
         if (taps && taps[m->stage] && last_of_stage)
-            memcpy(taps[m->stage], out, sizeof(float) * (size_t)h * w * g.cout);
+            memcpy(taps[m->stage], out, sizeof(float) * (size_t)h * w * c);
         x = out;
         out = out == buf_a ? buf_b : buf_a;
     }

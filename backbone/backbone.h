@@ -57,6 +57,7 @@ typedef struct mo_backbone {
     int32_t num_mobs;
     mo_mob *mobs;              /* stem first, then stage1..4 in order */
     mo_profile *profile;       /* when not NULL, forward adds its time per layer kind here */
+    int32_t unfused_kernels;   /* 1: run each depthwise conv on its own (checks only) */
 } mo_backbone;
 
 typedef struct mo_backbone_params {

@@ -8,6 +8,7 @@ typedef enum mo_layer_kind {
     MO_LAYER_STEM,
     MO_LAYER_DEPTHWISE,
     MO_LAYER_POINTWISE,
+    MO_LAYER_FUSED, /* a depthwise conv computed inside the following pointwise conv */
     MO_LAYER_SE,
     MO_LAYER_HEAD,
     MO_LAYER_KINDS
@@ -34,8 +35,8 @@ static inline void mo_profile_lap(mo_profile *p, mo_layer_kind kind, double *sin
 }
 
 static inline const char *mo_layer_kind_name(mo_layer_kind k) {
-    static const char *const names[MO_LAYER_KINDS] = {"stem", "depthwise", "pointwise", "se",
-                                                      "head"};
+    static const char *const names[MO_LAYER_KINDS] = {"stem", "depthwise", "pointwise",
+                                                      "dw+pw", "se", "head"};
     return names[k];
 }
 

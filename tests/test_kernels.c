@@ -123,6 +123,54 @@ START_TEST(outputs_are_identical_for_any_thread_count) {
 }
 END_TEST
 
+/* dw (3x3) then pw (1x1) run as two ops and fused into one give the same bits. */
+static void check_fused(int32_t h, int32_t w, int32_t c, int32_t cout, int32_t stride,
+                        int32_t dilation, mo_threadpool *pool) {
+    mo_conv_geom gd = {.cin = c, .cout = c, .kernel = 3, .stride = stride, .pad = dilation,
+                       .dilation = dilation, .groups = c};
+    mo_conv_geom gp = {.cin = c, .cout = cout, .kernel = 1, .stride = 1, .pad = 0, .dilation = 1,
+                       .groups = 1};
+    float *wd = random_floats((size_t)c * 9, 21), *bd = random_floats((size_t)c, 22);
+    float *wp = random_floats((size_t)c * cout, 23), *bp = random_floats((size_t)cout, 24);
+    float *in = random_floats((size_t)h * w * c, 25);
+    mo_conv_op dw, pw;
+    mo_error err;
+    ck_assert_int_eq(mo_conv_op_init(&dw, &gd, wd, bd, MO_ACT_RELU, MO_KERNEL_AUTO, &err), MO_OK);
+    ck_assert_int_eq(mo_conv_op_init(&pw, &gp, wp, bp, MO_ACT_RELU, MO_KERNEL_AUTO, &err), MO_OK);
+    if (mo_conv_op_can_fuse(&dw, &pw)) {
+        int32_t oh, ow;
+        mo_conv_op_out_size(&dw, h, w, &oh, &ow);
+        size_t mid_n = (size_t)oh * ow * c, out_n = (size_t)oh * ow * cout;
+        float *mid = malloc(sizeof(float) * mid_n), *two = malloc(sizeof(float) * out_n);
+        float *one = malloc(sizeof(float) * out_n);
+        mo_conv_op_run(&dw, mid, in, h, w, pool);
+        mo_conv_op_run(&pw, two, mid, oh, ow, pool);
+        mo_conv_op_run_fused(&dw, &pw, one, in, h, w, pool);
+        ck_assert_msg(!memcmp(one, two, sizeof(float) * out_n),
+                      "fused differs: %dx%d c %d -> %d s%d d%d", w, h, c, cout, stride, dilation);
+        free(mid), free(two), free(one);
+    }
+    mo_conv_op_free(&dw);
+    mo_conv_op_free(&pw);
+    free(wd), free(bd), free(wp), free(bp), free(in);
+}
+
+START_TEST(a_fused_depthwise_pointwise_pair_gives_the_same_bits) {
+    static const int32_t channels[] = {1, 13, 16, 17, 48, 300};
+    mo_threadpool *pool;
+    mo_error err;
+    ck_assert_int_eq(mo_threadpool_create(&pool, 3, &err), MO_OK);
+    for (int i = 0; i < 6; i++)
+        for (int32_t stride = 1; stride <= 2; stride++)
+            for (int32_t dil = 1; dil <= 2; dil++) {
+                check_fused(7, 3, channels[i], 33, stride, dil, NULL);
+                check_fused(15, 16, channels[i], 20, stride, dil, pool);
+                check_fused(1, 1, channels[i], 5, stride, dil, NULL);
+            }
+    mo_threadpool_free(pool);
+}
+END_TEST
+
 static void count_item(void *ctx, int64_t item) {
     atomic_int *counts = ctx;
     atomic_fetch_add(&counts[item], 1);
@@ -148,6 +196,7 @@ int main(void) {
     tcase_add_test(tc, depthwise_matches_the_reference_on_awkward_sizes);
     tcase_add_test(tc, outputs_are_identical_for_any_thread_count);
     tcase_add_test(tc, the_thread_pool_runs_every_item_once);
+    tcase_add_test(tc, a_fused_depthwise_pointwise_pair_gives_the_same_bits);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

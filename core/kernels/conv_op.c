@@ -63,6 +63,17 @@ static void run_rows(void *ctx, int64_t item) {
                         end);
 }
 
+int mo_conv_op_can_fuse(const mo_conv_op *dw, const mo_conv_op *pw) {
+    return dw->kernel == KERNEL_DW_AVX512 && pw->kernel == KERNEL_IGEMM_AVX512 &&
+           pw->geom.kernel == 1 && pw->geom.stride == 1 && pw->geom.pad == 0 &&
+           pw->geom.cin == dw->geom.cout;
+}
+
+void mo_conv_op_run_fused(const mo_conv_op *dw, const mo_conv_op *pw, float *out,
+                          const float *in, int32_t in_h, int32_t in_w, mo_threadpool *pool) {
+    f32_dw_igemm_run_avx512(dw, pw, out, in, in_h, in_w, pool);
+}
+
 void mo_conv_op_run(const mo_conv_op *op, float *out, const float *in, int32_t in_h,
                     int32_t in_w, mo_threadpool *pool) {
     if (op->kernel == KERNEL_IGEMM_AVX512) {

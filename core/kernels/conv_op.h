@@ -34,6 +34,15 @@ void mo_conv_op_free(mo_conv_op *op);
 void mo_conv_op_out_size(const mo_conv_op *op, int32_t in_h, int32_t in_w, int32_t *out_h,
                          int32_t *out_w);
 
+/* True when pw (1x1, stride 1) can take the output of the depthwise op dw on the fly. */
+int mo_conv_op_can_fuse(const mo_conv_op *dw, const mo_conv_op *pw);
+
+/* out = pw(dw(in)), in one pass, with in dw's input (in_h x in_w): the depthwise outputs are
+ * computed tile by tile where the pointwise GEMM packs its input, and never stored. Bit-identical
+ * to running dw then pw. Only when mo_conv_op_can_fuse(dw, pw). */
+void mo_conv_op_run_fused(const mo_conv_op *dw, const mo_conv_op *pw, float *out,
+                          const float *in, int32_t in_h, int32_t in_w, mo_threadpool *pool);
+
 /* out: (Ho, Wo, cout); in: (in_h, in_w, cin). pool may be NULL (caller's thread only). */
 void mo_conv_op_run(const mo_conv_op *op, float *out, const float *in, int32_t in_h,
                     int32_t in_w, mo_threadpool *pool);

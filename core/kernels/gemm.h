@@ -17,7 +17,7 @@
 
 #define GEMM_MR 14  /* output pixels per micro-tile */
 #define GEMM_NR 32  /* output channels per micro-tile (two 16-float vectors) */
-#define GEMM_KC 256 /* depth of one packed A block */
+#define GEMM_KC 256 /* depth of one packed A block (a multiple of 16) */
 
 /* 1 when this CPU runs the AVX-512 kernels (AVX512F). */
 int mo_cpu_has_avx512(void);
@@ -26,6 +26,10 @@ int mo_cpu_has_avx512(void);
 int f32_igemm_pack(mo_conv_op *op);
 void f32_igemm_run_avx512(const mo_conv_op *op, float *out, const float *in, int32_t in_h,
                           int32_t in_w, mo_threadpool *pool);
+/* The pointwise op whose input is the output of the depthwise op dw, in one pass: in is dw's
+ * input (in_h x in_w). Both ops use the AVX-512 kernels. */
+void f32_dw_igemm_run_avx512(const mo_conv_op *dw, const mo_conv_op *op, float *out,
+                             const float *in, int32_t in_h, int32_t in_w, mo_threadpool *pool);
 
 /* Packs depthwise (groups = cin = cout) weights as [tap][channels padded to 16]. */
 int f32_dwconv_pack(mo_conv_op *op);

@@ -1,20 +1,21 @@
-/* gemm_avx512.c - the AVX-512 indirect-GEMM convolution and depthwise convolution.
- * Compiled with -mavx512f; called only when mo_cpu_has_avx512(). See gemm.h for layouts. */
+/* gemm_avx512.c - the AVX-512 indirect-GEMM convolution, optionally fused with the depthwise
+ * convolution that produces its input. Compiled with -mavx512f; called only when
+ * mo_cpu_has_avx512(). See gemm.h for the layouts.
+ *
+ * Per micro-tile of GEMM_MR output pixels and a depth block of GEMM_KC, A is packed row-major
+ * [MR][KC]: for a 1x1 conv a copy of each pixel's channels, for a KxK conv the taps' channels
+ * gathered through per-pixel pointers (zeros outside the image), and for a fused dw -> pw pair
+ * the depthwise outputs computed right there, so they never travel through memory. */
 #include <immintrin.h>
 #include <string.h>
 
+#include "avx512_util.h"
 #include "gemm.h"
 
 #define MAX_TAPS 49
 
-static inline __m512 activate(__m512 v, mo_act act) {
-    if (act == MO_ACT_NONE) return v;
-    v = _mm512_max_ps(v, _mm512_setzero_ps());
-    return act == MO_ACT_RELU6 ? _mm512_min_ps(v, _mm512_set1_ps(6.0f)) : v;
-}
-
-/* C[m_count x n] (row stride ldc) = (first ? bias : C) + A[kc][MR] * B[kc][NR], activation on
- * the last depth block. Rows past m_count are computed from padding and not stored. */
+/* C[m_count x n] (row stride ldc) = (first ? bias : C) + A[MR][KC] B[kc][NR], with the
+ * activation on the last depth block. Rows past m_count are computed and not stored. */
 static void kernel_14x32(int32_t kc, const float *a, const float *b, float *c, int64_t ldc,
                          int32_t m_count, __mmask16 mask0, __mmask16 mask1, const float *bias,
                          int first, int last, mo_act act) {
@@ -34,10 +35,9 @@ static void kernel_14x32(int32_t kc, const float *a, const float *b, float *c, i
     for (int32_t k = 0; k < kc; k++) {
         __m512 b0 = _mm512_loadu_ps(b + (size_t)k * GEMM_NR);
         __m512 b1 = _mm512_loadu_ps(b + (size_t)k * GEMM_NR + 16);
-        const float *ak = a + (size_t)k * GEMM_MR;
 #pragma GCC unroll 14
         for (int m = 0; m < GEMM_MR; m++) {
-            __m512 av = _mm512_set1_ps(ak[m]);
+            __m512 av = _mm512_set1_ps(a[m * GEMM_KC + k]);
             acc0[m] = _mm512_fmadd_ps(av, b0, acc0[m]);
             acc1[m] = _mm512_fmadd_ps(av, b1, acc1[m]);
         }
@@ -54,55 +54,128 @@ static void kernel_14x32(int32_t kc, const float *a, const float *b, float *c, i
 
 typedef struct igemm_job {
     const mo_conv_op *op;
+    const mo_conv_op *dw; /* the depthwise conv computing A on the fly, or NULL */
     float *out;
-    const float *in;
-    int32_t in_h, in_w, out_w;
+    const float *in;      /* the op's input, or the depthwise conv's input when fused */
+    int32_t in_h, in_w;   /* the op's input size (the depthwise output size when fused) */
+    int32_t dw_in_h, dw_in_w;
+    int32_t out_w;
     int64_t pixels;
     int32_t k_total, panels, tiles, tiles_per_item, panels_per_item, panel_chunks;
-    const float *zeros; /* cin zeros, for taps that fall in the padding */
+    const float *zeros;   /* cin zeros, for taps that fall in the padding */
 } igemm_job;
 
+/* Output pixel p of the tile row m (rows past the end repeat the last pixel). */
+static void tile_pixels(const igemm_job *j, int64_t p0, int32_t m_count, int32_t *oy,
+                        int32_t *ox) {
+    int64_t p = p0;
+    int32_t y = (int32_t)(p / j->out_w), x = (int32_t)(p % j->out_w);
+    for (int32_t m = 0; m < GEMM_MR; m++) {
+        oy[m] = y;
+        ox[m] = x;
+        if (m + 1 < m_count && ++x == j->out_w) x = 0, y++;
+    }
+}
+
 /* Pointers to the cin input values each (pixel, tap) of a tile reads. */
-static void gather_rows(const igemm_job *j, int64_t p0, int32_t m_count, const float **rows) {
+static void gather_rows(const igemm_job *j, const int32_t *oy, const int32_t *ox,
+                        const float **rows) {
     const mo_conv_geom *g = &j->op->geom;
     const int32_t taps = g->kernel * g->kernel;
-    for (int32_t m = 0; m < GEMM_MR; m++) {
-        int64_t p = p0 + (m < m_count ? m : m_count - 1);
-        int32_t oy = (int32_t)(p / j->out_w), ox = (int32_t)(p % j->out_w);
+    for (int32_t m = 0; m < GEMM_MR; m++)
         for (int32_t t = 0; t < taps; t++) {
-            int32_t iy = oy * g->stride - g->pad + (t / g->kernel) * g->dilation;
-            int32_t ix = ox * g->stride - g->pad + (t % g->kernel) * g->dilation;
+            int32_t iy = oy[m] * g->stride - g->pad + (t / g->kernel) * g->dilation;
+            int32_t ix = ox[m] * g->stride - g->pad + (t % g->kernel) * g->dilation;
             int inside = iy >= 0 && iy < j->in_h && ix >= 0 && ix < j->in_w;
-            rows[m * taps + t] =
-                inside ? j->in + ((int64_t)iy * j->in_w + ix) * g->cin : j->zeros;
+            rows[m * taps + t] = inside ? j->in + ((int64_t)iy * j->in_w + ix) * g->cin : j->zeros;
+        }
+}
+
+/* A block [MR][KC] from depth k0 on, k = tap * cin + channel. */
+static void pack_a(const igemm_job *j, const float **rows, int32_t k0, int32_t kc, float *apack) {
+    const int32_t cin = j->op->geom.cin, taps = j->op->geom.kernel * j->op->geom.kernel;
+    for (int32_t m = 0; m < GEMM_MR; m++) {
+        float *dst = apack + m * GEMM_KC;
+        int32_t t = k0 / cin, c = k0 % cin;
+        for (int32_t kk = 0; kk < kc; t++, c = 0) {
+            int32_t len = cin - c < kc - kk ? cin - c : kc - kk;
+            memcpy(dst + kk, rows[m * taps + t] + c, sizeof(float) * (size_t)len);
+            kk += len;
         }
     }
 }
 
-/* A block [kc][MR] from depth k0 on: k = tap * cin + channel. One division per block; the
- * MR rows of each k are read through the tile's tap pointers. */
-static void pack_a(const igemm_job *j, const float **rows, int32_t k0, int32_t kc, float *apack) {
-    const int32_t cin = j->op->geom.cin, taps = j->op->geom.kernel * j->op->geom.kernel;
-    int32_t t = k0 / cin, c = k0 % cin;
-    for (int32_t kk = 0; kk < kc;) {
-        int32_t len = cin - c < kc - kk ? cin - c : kc - kk;
-        const float *src[GEMM_MR];
-        for (int32_t m = 0; m < GEMM_MR; m++) src[m] = rows[m * taps + t] + c;
-        for (int32_t i = 0; i < len; i++) {
-            float *dst = apack + (size_t)(kk + i) * GEMM_MR;
-#pragma GCC unroll 14
-            for (int32_t m = 0; m < GEMM_MR; m++) dst[m] = src[m][i];
+/* One depthwise output vector (16 channels from ch) at input origin (y0, x0), every tap
+ * bounds-checked: pixels at the border, kernels other than 3x3. */
+static __m512 depthwise_generic(const igemm_job *j, int32_t y0, int32_t x0, int32_t ch,
+                                __mmask16 mask) {
+    const mo_conv_geom *g = &j->dw->geom;
+    const int32_t c = g->cout, cpad = (c + 15) / 16 * 16, k = g->kernel;
+    const float *w = j->dw->packed;
+    __m512 acc = _mm512_maskz_loadu_ps(mask, w + (size_t)k * k * cpad + ch);
+    for (int32_t ky = 0; ky < k; ky++) {
+        int32_t iy = y0 + ky * g->dilation;
+        if (iy < 0 || iy >= j->dw_in_h) continue;
+        const float *row = j->in + (int64_t)iy * j->dw_in_w * c + ch;
+        for (int32_t kx = 0; kx < k; kx++) {
+            int32_t ix = x0 + kx * g->dilation;
+            if (ix < 0 || ix >= j->dw_in_w) continue;
+            acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, row + (int64_t)ix * c),
+                                  _mm512_maskz_loadu_ps(mask, w + (size_t)(ky * k + kx) * cpad + ch),
+                                  acc);
         }
-        kk += len;
-        c = 0;
-        t++;
+    }
+    return acc;
+}
+
+/* A block [MR][KC] = the depthwise conv's outputs (with its activation) at the tile's pixels
+ * for channels [k0, k0 + kc). Per 16 channels the 3x3 weights stay in registers across the
+ * tile; pixels whose taps are all inside skip the bounds checks. Sums run in the same order as
+ * the stand-alone depthwise kernel, so results are identical. */
+static void pack_a_depthwise(const igemm_job *j, const int32_t *oy, const int32_t *ox,
+                             int32_t k0, int32_t kc, float *apack) {
+    const mo_conv_op *dw = j->dw;
+    const mo_conv_geom *g = &dw->geom;
+    const int32_t c = g->cout, cpad = (c + 15) / 16 * 16, d = g->dilation;
+    const float *w = dw->packed;
+    int32_t y0[GEMM_MR], x0[GEMM_MR], inside[GEMM_MR];
+    for (int32_t m = 0; m < GEMM_MR; m++) {
+        y0[m] = oy[m] * g->stride - g->pad;
+        x0[m] = ox[m] * g->stride - g->pad;
+        inside[m] = g->kernel == 3 && y0[m] >= 0 && y0[m] + 2 * d < j->dw_in_h && x0[m] >= 0 &&
+                    x0[m] + 2 * d < j->dw_in_w;
+    }
+    const int64_t row_step = (int64_t)d * j->dw_in_w * c, col_step = (int64_t)d * c;
+    for (int32_t i = 0; i < kc; i += 16) {
+        const __mmask16 mask = lanes(kc - i);
+        const int32_t ch = k0 + i;
+        __m512 wt[9];
+        for (int t = 0; t < 9; t++)
+            wt[t] = g->kernel == 3 ? _mm512_maskz_loadu_ps(mask, w + (size_t)t * cpad + ch)
+                                   : _mm512_setzero_ps();
+        const __m512 bias = _mm512_maskz_loadu_ps(mask, w + (size_t)g->kernel * g->kernel * cpad + ch);
+        for (int32_t m = 0; m < GEMM_MR; m++) {
+            __m512 acc;
+            if (inside[m]) {
+                const float *p = j->in + ((int64_t)y0[m] * j->dw_in_w + x0[m]) * c + ch;
+                acc = bias;
+                for (int r = 0; r < 3; r++, p += row_step) {
+                    acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, p), wt[3 * r], acc);
+                    acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, p + col_step), wt[3 * r + 1], acc);
+                    acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, p + 2 * col_step), wt[3 * r + 2], acc);
+                }
+            } else {
+                acc = depthwise_generic(j, y0[m], x0[m], ch, mask);
+            }
+            _mm512_store_ps(apack + m * GEMM_KC + i, activate(acc, dw->act));
+        }
     }
 }
 
 static void igemm_item(void *ctx, int64_t item) {
     const igemm_job *j = ctx;
     const mo_conv_op *op = j->op;
-    const int32_t cout = op->geom.cout, taps = op->geom.kernel * op->geom.kernel;
+    const int32_t cout = op->geom.cout;
     const int32_t tile_begin = (int32_t)(item / j->panel_chunks) * j->tiles_per_item;
     const int32_t panel_begin = (int32_t)(item % j->panel_chunks) * j->panels_per_item;
     const int32_t tile_end = tile_begin + j->tiles_per_item < j->tiles
@@ -110,135 +183,56 @@ static void igemm_item(void *ctx, int64_t item) {
     const int32_t panel_end = panel_begin + j->panels_per_item < j->panels
                                   ? panel_begin + j->panels_per_item : j->panels;
     const float *bias = op->packed + (size_t)j->panels * j->k_total * GEMM_NR;
-    _Alignas(64) float apack[GEMM_KC * GEMM_MR];
+    _Alignas(64) float apack[GEMM_MR * GEMM_KC];
     const float *rows[GEMM_MR * MAX_TAPS];
+    int32_t oy[GEMM_MR], ox[GEMM_MR];
     for (int32_t tile = tile_begin; tile < tile_end; tile++) {
         int64_t p0 = (int64_t)tile * GEMM_MR;
         int32_t m_count = j->pixels - p0 < GEMM_MR ? (int32_t)(j->pixels - p0) : GEMM_MR;
-        gather_rows(j, p0, m_count, rows);
+        tile_pixels(j, p0, m_count, oy, ox);
+        if (!j->dw) gather_rows(j, oy, ox, rows);
         for (int32_t k0 = 0; k0 < j->k_total; k0 += GEMM_KC) {
             int32_t kc = j->k_total - k0 < GEMM_KC ? j->k_total - k0 : GEMM_KC;
-            pack_a(j, rows, k0, kc, apack);
+            if (j->dw) pack_a_depthwise(j, oy, ox, k0, kc, apack);
+            else pack_a(j, rows, k0, kc, apack);
             for (int32_t panel = panel_begin; panel < panel_end; panel++) {
                 int32_t n0 = panel * GEMM_NR, n = cout - n0 < GEMM_NR ? cout - n0 : GEMM_NR;
-                __mmask16 mask0 = n >= 16 ? 0xFFFF : (__mmask16)((1u << n) - 1);
-                __mmask16 mask1 = n >= 32 ? 0xFFFF : n > 16 ? (__mmask16)((1u << (n - 16)) - 1) : 0;
                 const float *b = op->packed + ((size_t)panel * j->k_total + k0) * GEMM_NR;
-                kernel_14x32(kc, apack, b, j->out + p0 * cout + n0, cout, m_count, mask0, mask1,
-                             bias + n0, k0 == 0, k0 + kc == j->k_total, op->act);
+                kernel_14x32(kc, apack, b, j->out + p0 * cout + n0, cout, m_count, lanes(n),
+                             lanes(n - 16), bias + n0, k0 == 0, k0 + kc == j->k_total, op->act);
             }
         }
     }
-    (void)taps;
+}
+
+static void run(igemm_job *j, mo_threadpool *pool) {
+    const mo_conv_op *op = j->op;
+    int32_t out_h;
+    mo_conv_op_out_size(op, j->in_h, j->in_w, &out_h, &j->out_w);
+    j->pixels = (int64_t)out_h * j->out_w;
+    j->k_total = op->geom.kernel * op->geom.kernel * op->geom.cin;
+    j->panels = (op->geom.cout + GEMM_NR - 1) / GEMM_NR;
+    j->tiles = (int32_t)((j->pixels + GEMM_MR - 1) / GEMM_MR);
+    j->zeros = op->packed + (size_t)j->panels * j->k_total * GEMM_NR + (size_t)j->panels * GEMM_NR;
+    /* Work items: a few tiles by a few panels, enough items to balance the threads while
+     * each keeps its B panels in L2. The split never changes what a single output sums. */
+    j->panels_per_item = j->panels < 8 ? j->panels : 8;
+    j->panel_chunks = (j->panels + j->panels_per_item - 1) / j->panels_per_item;
+    j->tiles_per_item = 4;
+    int64_t items =
+        (int64_t)((j->tiles + j->tiles_per_item - 1) / j->tiles_per_item) * j->panel_chunks;
+    mo_threadpool_run(pool, items, igemm_item, j);
 }
 
 void f32_igemm_run_avx512(const mo_conv_op *op, float *out, const float *in, int32_t in_h,
                           int32_t in_w, mo_threadpool *pool) {
     igemm_job j = {.op = op, .out = out, .in = in, .in_h = in_h, .in_w = in_w};
-    int32_t out_h;
-    mo_conv_op_out_size(op, in_h, in_w, &out_h, &j.out_w);
-    j.pixels = (int64_t)out_h * j.out_w;
-    j.k_total = op->geom.kernel * op->geom.kernel * op->geom.cin;
-    j.panels = (op->geom.cout + GEMM_NR - 1) / GEMM_NR;
-    j.tiles = (int32_t)((j.pixels + GEMM_MR - 1) / GEMM_MR);
-    j.zeros = op->packed + (size_t)j.panels * j.k_total * GEMM_NR + (size_t)j.panels * GEMM_NR;
-    /* Work items: a few tiles by a few panels, enough items to balance the threads while
-     * each keeps its B panels in L2. The split never changes what a single output sums. */
-    j.panels_per_item = j.panels < 8 ? j.panels : 8;
-    j.panel_chunks = (j.panels + j.panels_per_item - 1) / j.panels_per_item;
-    j.tiles_per_item = 4;
-    int64_t items = (int64_t)((j.tiles + j.tiles_per_item - 1) / j.tiles_per_item) * j.panel_chunks;
-    mo_threadpool_run(pool, items, igemm_item, &j);
+    run(&j, pool);
 }
 
-typedef struct dw_job {
-    const mo_conv_op *op;
-    float *out;
-    const float *in;
-    int32_t in_h, in_w, out_w;
-} dw_job;
-
-/* Any kernel size, every tap bounds-checked: the border pixels, and kernels other than 3x3. */
-static void dw_pixel_generic(const dw_job *j, int32_t oy, int32_t ox, int32_t c0, __mmask16 mask,
-                             float *o) {
-    const mo_conv_geom *g = &j->op->geom;
-    const int32_t c = g->cout, cpad = (c + 15) / 16 * 16, k = g->kernel;
-    const float *w = j->op->packed;
-    __m512 acc = _mm512_maskz_loadu_ps(mask, w + (size_t)k * k * cpad + c0);
-    for (int32_t ky = 0; ky < k; ky++) {
-        int32_t iy = oy * g->stride - g->pad + ky * g->dilation;
-        if (iy < 0 || iy >= j->in_h) continue;
-        for (int32_t kx = 0; kx < k; kx++) {
-            int32_t ix = ox * g->stride - g->pad + kx * g->dilation;
-            if (ix < 0 || ix >= j->in_w) continue;
-            __m512 x = _mm512_maskz_loadu_ps(mask, j->in + ((int64_t)iy * j->in_w + ix) * c + c0);
-            acc = _mm512_fmadd_ps(x, _mm512_maskz_loadu_ps(mask, w + (size_t)(ky * k + kx) * cpad + c0),
-                                  acc);
-        }
-    }
-    _mm512_mask_storeu_ps(o, mask, activate(acc, j->op->act));
-}
-
-/* One output row of a 3x3 depthwise conv: per block of 16 channels the 9 weights stay in
- * registers while the row is swept; interior pixels skip all bounds checks. */
-static void dw_row(void *ctx, int64_t oy64) {
-    const dw_job *j = ctx;
-    const mo_conv_geom *g = &j->op->geom;
-    const int32_t c = g->cout, cpad = (c + 15) / 16 * 16, s = g->stride, d = g->dilation;
-    const int32_t oy = (int32_t)oy64;
-    float *out_row = j->out + (int64_t)oy * j->out_w * c;
-    if (g->kernel != 3) {
-        for (int32_t c0 = 0; c0 < c; c0 += 16) {
-            __mmask16 mask = c - c0 >= 16 ? 0xFFFF : (__mmask16)((1u << (c - c0)) - 1);
-            for (int32_t ox = 0; ox < j->out_w; ox++)
-                dw_pixel_generic(j, oy, ox, c0, mask, out_row + (int64_t)ox * c + c0);
-        }
-        return;
-    }
-    /* The input rows this output row reads, and the taps' rows in the weights. */
-    const float *rows[3];
-    int32_t tap_row[3], n_rows = 0;
-    for (int32_t ky = 0; ky < 3; ky++) {
-        int32_t iy = oy * s - g->pad + ky * d;
-        if (iy >= 0 && iy < j->in_h) {
-            rows[n_rows] = j->in + (int64_t)iy * j->in_w * c;
-            tap_row[n_rows++] = ky;
-        }
-    }
-    /* Output columns whose three taps all fall inside the input. */
-    int32_t ox_lo = (g->pad + s - 1) / s, ox_hi = (j->in_w - 1 - 2 * d + g->pad);
-    ox_hi = ox_hi < 0 ? -1 : ox_hi / s;
-    if (ox_hi > j->out_w - 1) ox_hi = j->out_w - 1;
-    const float *w = j->op->packed;
-    for (int32_t c0 = 0; c0 < c; c0 += 16) {
-        __mmask16 mask = c - c0 >= 16 ? 0xFFFF : (__mmask16)((1u << (c - c0)) - 1);
-        __m512 wt[9];
-        for (int t = 0; t < 9; t++) wt[t] = _mm512_maskz_loadu_ps(mask, w + (size_t)t * cpad + c0);
-        const __m512 bias = _mm512_maskz_loadu_ps(mask, w + (size_t)9 * cpad + c0);
-        for (int32_t ox = 0; ox < j->out_w; ox++) {
-            float *o = out_row + (int64_t)ox * c + c0;
-            if (ox < ox_lo || ox > ox_hi) {
-                dw_pixel_generic(j, oy, ox, c0, mask, o);
-                continue;
-            }
-            const int64_t x0 = (int64_t)(ox * s - g->pad) * c + c0, step = (int64_t)d * c;
-            __m512 acc = bias;
-            for (int32_t r = 0; r < n_rows; r++) {
-                const float *in = rows[r] + x0;
-                const __m512 *wr = wt + 3 * tap_row[r];
-                acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, in), wr[0], acc);
-                acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, in + step), wr[1], acc);
-                acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, in + 2 * step), wr[2], acc);
-            }
-            _mm512_mask_storeu_ps(o, mask, activate(acc, j->op->act));
-        }
-    }
-}
-
-void f32_dwconv_run_avx512(const mo_conv_op *op, float *out, const float *in, int32_t in_h,
-                           int32_t in_w, mo_threadpool *pool) {
-    dw_job j = {.op = op, .out = out, .in = in, .in_h = in_h, .in_w = in_w};
-    int32_t out_h;
-    mo_conv_op_out_size(op, in_h, in_w, &out_h, &j.out_w);
-    mo_threadpool_run(pool, out_h, dw_row, &j);
+void f32_dw_igemm_run_avx512(const mo_conv_op *dw, const mo_conv_op *op, float *out,
+                             const float *in, int32_t in_h, int32_t in_w, mo_threadpool *pool) {
+    igemm_job j = {.op = op, .dw = dw, .out = out, .in = in, .dw_in_h = in_h, .dw_in_w = in_w};
+    mo_conv_op_out_size(dw, in_h, in_w, &j.in_h, &j.in_w);
+    run(&j, pool);
 }
