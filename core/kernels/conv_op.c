@@ -7,7 +7,7 @@
 #include "error.h"
 #include "gemm.h"
 
-enum { KERNEL_REFERENCE, KERNEL_IGEMM_AVX512, KERNEL_DW_AVX512 };
+enum { KERNEL_REFERENCE, KERNEL_IGEMM_AVX512, KERNEL_DW_AVX512, KERNEL_DIRECT_AVX512 };
 
 mo_status mo_conv_op_init(mo_conv_op *op, const mo_conv_geom *g, const float *weight,
                           const float *bias, mo_act act, mo_kernel_choice choice, mo_error *err) {
@@ -24,7 +24,10 @@ mo_status mo_conv_op_init(mo_conv_op *op, const mo_conv_geom *g, const float *we
     op->kernel = KERNEL_REFERENCE;
     if (choice == MO_KERNEL_SCALAR || !mo_cpu_has_avx512()) return MO_OK;
     int ok = 1;
-    if (g->groups == 1 && g->kernel <= 7) {
+    if (g->groups == 1 && g->cin <= DIRECT_MAX_CIN && g->cout <= DIRECT_MAX_COUT) {
+        op->kernel = KERNEL_DIRECT_AVX512;
+        ok = f32_direct_pack(op);
+    } else if (g->groups == 1 && g->kernel <= 7) {
         op->kernel = KERNEL_IGEMM_AVX512;
         ok = f32_igemm_pack(op);
     } else if (g->groups == g->cin && g->cin == g->cout) {
@@ -78,6 +81,10 @@ void mo_conv_op_run(const mo_conv_op *op, float *out, const float *in, int32_t i
                     int32_t in_w, mo_threadpool *pool) {
     if (op->kernel == KERNEL_IGEMM_AVX512) {
         f32_igemm_run_avx512(op, out, in, in_h, in_w, pool);
+        return;
+    }
+    if (op->kernel == KERNEL_DIRECT_AVX512) {
+        f32_direct_run_avx512(op, out, in, in_h, in_w, pool);
         return;
     }
     if (op->kernel == KERNEL_DW_AVX512) {

@@ -31,6 +31,14 @@ void f32_igemm_run_avx512(const mo_conv_op *op, float *out, const float *in, int
 void f32_dw_igemm_run_avx512(const mo_conv_op *dw, const mo_conv_op *op, float *out,
                              const float *in, int32_t in_h, int32_t in_w, mo_threadpool *pool);
 
+/* Direct convolution for few input channels (groups = 1, cin <= 8, cout <= 64: the stem);
+ * weights packed [tap * cin + ci][cout padded to 16], then the bias. */
+#define DIRECT_MAX_CIN 8
+#define DIRECT_MAX_COUT 64
+int f32_direct_pack(mo_conv_op *op);
+void f32_direct_run_avx512(const mo_conv_op *op, float *out, const float *in, int32_t in_h,
+                           int32_t in_w, mo_threadpool *pool);
+
 /* Packs depthwise (groups = cin = cout) weights as [tap][channels padded to 16]. */
 int f32_dwconv_pack(mo_conv_op *op);
 void f32_dwconv_run_avx512(const mo_conv_op *op, float *out, const float *in, int32_t in_h,

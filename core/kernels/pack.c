@@ -35,6 +35,21 @@ int f32_igemm_pack(mo_conv_op *op) {
     return 1;
 }
 
+int f32_direct_pack(mo_conv_op *op) {
+    const mo_conv_geom *g = &op->geom;
+    const int32_t taps = g->kernel * g->kernel, cpad = (g->cout + 15) / 16 * 16;
+    float *p = calloc((size_t)(taps * g->cin + 1) * cpad, sizeof(float));
+    if (!p) return 0;
+    for (int32_t o = 0; o < g->cout; o++) {
+        for (int32_t c = 0; c < g->cin; c++)
+            for (int32_t t = 0; t < taps; t++)
+                p[(size_t)(t * g->cin + c) * cpad + o] = op->weight[((size_t)o * g->cin + c) * taps + t];
+        p[(size_t)taps * g->cin * cpad + o] = op->bias ? op->bias[o] : 0.0f;
+    }
+    op->packed = p;
+    return 1;
+}
+
 int f32_dwconv_pack(mo_conv_op *op) {
     const mo_conv_geom *g = &op->geom;
     const int32_t taps = g->kernel * g->kernel, cpad = (g->cout + 15) / 16 * 16;

@@ -1,0 +1,110 @@
+/* direct_avx512.c - direct convolution for few input channels (the RGB stem): each output
+ * pixel's cout (<= 64) channels sit in up to four vectors; every (tap, input channel) adds a
+ * broadcast input value times a weight vector. Four pixels share each weight load.
+ * Compiled with -mavx512f; called only when mo_cpu_has_avx512(). Weights packed by
+ * f32_direct_pack as [tap * cin + ci][cout rounded up to 16], then the bias. */
+#include <immintrin.h>
+
+#include "avx512_util.h"
+#include "gemm.h"
+
+#define MAX_VECS 4
+#define PIXELS 4
+
+typedef struct direct_job {
+    const mo_conv_op *op;
+    float *out;
+    const float *in;
+    int32_t in_h, in_w, out_w;
+} direct_job;
+
+/* One output pixel with every tap bounds-checked. */
+static void pixel_generic(const direct_job *j, int32_t oy, int32_t ox, float *o) {
+    const mo_conv_geom *g = &j->op->geom;
+    const int32_t cpad = (g->cout + 15) / 16 * 16, nv = cpad / 16, k = g->kernel;
+    const float *w = j->op->packed, *bias = w + (size_t)k * k * g->cin * cpad;
+    __m512 acc[MAX_VECS];
+    for (int v = 0; v < nv; v++) acc[v] = _mm512_loadu_ps(bias + 16 * v);
+    for (int32_t ky = 0; ky < k; ky++) {
+        int32_t iy = oy * g->stride - g->pad + ky * g->dilation;
+        if (iy < 0 || iy >= j->in_h) continue;
+        for (int32_t kx = 0; kx < k; kx++) {
+            int32_t ix = ox * g->stride - g->pad + kx * g->dilation;
+            if (ix < 0 || ix >= j->in_w) continue;
+            const float *x = j->in + ((int64_t)iy * j->in_w + ix) * g->cin;
+            const float *wt = w + (size_t)(ky * k + kx) * g->cin * cpad;
+            for (int32_t ci = 0; ci < g->cin; ci++) {
+                __m512 xv = _mm512_set1_ps(x[ci]);
+                for (int v = 0; v < nv; v++)
+                    acc[v] = _mm512_fmadd_ps(xv, _mm512_loadu_ps(wt + ci * cpad + 16 * v), acc[v]);
+            }
+        }
+    }
+    for (int v = 0; v < nv; v++)
+        _mm512_mask_storeu_ps(o + 16 * v, lanes(g->cout - 16 * v), activate(acc[v], j->op->act));
+}
+
+/* One output row; nv (vectors per pixel) is a constant at each call site, so the
+ * accumulators unroll into registers. */
+static inline __attribute__((always_inline)) void row_body(const direct_job *j, int64_t oy64,
+                                                           const int nv) {
+    const mo_conv_geom *g = &j->op->geom;
+    const int32_t cpad = (g->cout + 15) / 16 * 16, k = g->kernel;
+    const int32_t oy = (int32_t)oy64, s = g->stride, d = g->dilation, cin = g->cin;
+    const float *w = j->op->packed, *bias = w + (size_t)k * k * cin * cpad;
+    float *out_row = j->out + (int64_t)oy * j->out_w * g->cout;
+    int row_inside = oy * s - g->pad >= 0 && oy * s - g->pad + (k - 1) * d < j->in_h;
+    int32_t ox_lo = (g->pad + s - 1) / s, ox_hi = j->in_w - 1 - (k - 1) * d + g->pad;
+    ox_hi = ox_hi < 0 ? -1 : ox_hi / s;
+    if (ox_hi > j->out_w - 1) ox_hi = j->out_w - 1;
+    int32_t ox = 0;
+    while (ox < j->out_w) {
+        if (!row_inside || ox < ox_lo || ox + PIXELS - 1 > ox_hi) {
+            pixel_generic(j, oy, ox, out_row + (int64_t)ox * g->cout);
+            ox++;
+            continue;
+        }
+        __m512 acc[PIXELS][MAX_VECS];
+        for (int p = 0; p < PIXELS; p++)
+            for (int v = 0; v < nv; v++) acc[p][v] = _mm512_loadu_ps(bias + 16 * v);
+        for (int32_t ky = 0; ky < k; ky++) {
+            const float *row = j->in + ((int64_t)(oy * s - g->pad + ky * d) * j->in_w) * cin;
+            for (int32_t kx = 0; kx < k; kx++) {
+                const float *x = row + (int64_t)(ox * s - g->pad + kx * d) * cin;
+                const float *wt = w + (size_t)(ky * k + kx) * cin * cpad;
+#pragma GCC unroll 8
+                for (int32_t ci = 0; ci < cin; ci++) {
+                    __m512 wv[MAX_VECS];
+                    for (int v = 0; v < nv; v++) wv[v] = _mm512_loadu_ps(wt + ci * cpad + 16 * v);
+                    for (int p = 0; p < PIXELS; p++) {
+                        __m512 xv = _mm512_set1_ps(x[(int64_t)p * s * cin + ci]);
+                        for (int v = 0; v < nv; v++) acc[p][v] = _mm512_fmadd_ps(xv, wv[v], acc[p][v]);
+                    }
+                }
+            }
+        }
+        for (int p = 0; p < PIXELS; p++)
+            for (int v = 0; v < nv; v++)
+                _mm512_mask_storeu_ps(out_row + (int64_t)(ox + p) * g->cout + 16 * v,
+                                      lanes(g->cout - 16 * v), activate(acc[p][v], j->op->act));
+        ox += PIXELS;
+    }
+}
+
+static void direct_row(void *ctx, int64_t oy) {
+    const direct_job *j = ctx;
+    switch ((j->op->geom.cout + 15) / 16) {
+    case 1: row_body(j, oy, 1); break;
+    case 2: row_body(j, oy, 2); break;
+    case 3: row_body(j, oy, 3); break;
+    default: row_body(j, oy, 4); break;
+    }
+}
+
+void f32_direct_run_avx512(const mo_conv_op *op, float *out, const float *in, int32_t in_h,
+                           int32_t in_w, mo_threadpool *pool) {
+    direct_job j = {.op = op, .out = out, .in = in, .in_h = in_h, .in_w = in_w};
+    int32_t out_h;
+    mo_conv_op_out_size(op, in_h, in_w, &out_h, &j.out_w);
+    mo_threadpool_run(pool, out_h, direct_row, &j);
+}
