@@ -5,9 +5,11 @@
 #define MO_APPS_COMMANDS_H
 
 int mo_cmd_bench(int argc, char **argv);
+int mo_cmd_segment(int argc, char **argv);
 int mo_cmd_info(int argc, char **argv);
 int mo_cmd_fuse(int argc, char **argv);
 int mo_cmd_classify(int argc, char **argv);
+int mo_cmd_detect(int argc, char **argv);
 int mo_cmd_eval(int argc, char **argv);
 
 #endif

@@ -13,9 +13,11 @@ typedef struct command {
 static const command commands[] = {
     {"bench", mo_cmd_bench, "network latency and GFLOP/s, per thread count"},
     {"classify", mo_cmd_classify, "top-k ImageNet classes for images"},
+    {"detect", mo_cmd_detect, "objects in images, folders, videos, cameras (SSDLite)"},
     {"eval", mo_cmd_eval, "COCO bbox mAP; VOC, ADE20K or any-class mIoU"},
     {"fuse", mo_cmd_fuse, "write the reparameterized (fused) model"},
     {"info", mo_cmd_info, "variant, form, parameters, MACs and memory of a model"},
+    {"segment", mo_cmd_segment, "label maps and color overlays (DeepLabv3) for images, videos"},
 };
 
 static void usage(FILE *out) {

@@ -2,9 +2,9 @@
  *
  * Resizing mirrors torch.nn.functional.interpolate(x, size=(H, W), mode="bilinear",
  * align_corners=False) on CPU (PyTorch 1.13, no antialias): per axis the scale is the float
- * in / out, the source coordinate is scale * (dst + 0.5) - 0.5 clamped at 0, the taps are
- * floor(src) and the next one (the last index repeats), weights 1 - lambda and lambda; a pixel is
- * (a * wx0 + b * wx1) * wy0 + (c * wx0 + d * wx1) * wy1, in that order.
+ * in / out, the source coordinate is scale * (dst + 0.5) - 0.5 (in double) clamped at 0, the
+ * taps are floor(src) and the next one (the last index repeats), weights 1 - lambda and lambda
+ * (float); a pixel is (a * wx0 + b * wx1) * wy0 + (c * wx0 + d * wx1) * wy1, in that order.
  *
  * Layout: (H, W, C) row-major f32 (NHWC with N = 1). Nothing here allocates.
  */

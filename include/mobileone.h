@@ -98,6 +98,62 @@ typedef struct mo_model_profile {
 void mo_model_set_profiling(mo_model *model, int32_t enable);
 void mo_model_get_profile(const mo_model *model, mo_model_profile *out);
 
+/* Segmentation (task "segment": MobileOne at output stride 16 or 8 under torchvision's DeepLabv3
+ * head). Runs the network on input (1, H, W, 3) f32 NHWC normalized at the planned size and
+ * keeps its logits at the feature resolution inside the model until the next run or plan. When
+ * `logits` is not NULL it also receives the logits upsampled to the input size (bilinear,
+ * align_corners = false, as torch's F.interpolate): (H, W, num_classes) NHWC, caller-owned. */
+mo_status mo_segment(mo_model *model, const float *input_nhwc, float *logits, mo_error *err);
+
+/* The label map of the last mo_segment at out_h x out_w (any size, e.g. the original image's):
+ * the input-size logits upsampled again (bilinear, align_corners = false), then the argmax over
+ * classes; the lowest class wins ties, as torch.argmax. labels: out_h * out_w bytes, row-major,
+ * caller-owned. Allocates nothing. */
+mo_status mo_segment_labels(mo_model *model, int32_t out_h, int32_t out_w, uint8_t *labels,
+                            mo_error *err);
+
+/* The config values of a segmentation model. The palette pointer lives as long as the model. */
+typedef struct mo_segment_config {
+    int32_t output_stride; /* 16 or 8 */
+    int32_t aspp_rates[3]; /* the dilations the head runs with */
+    int32_t ignore_index;  /* the data sets' label of unlabelled pixels (255) */
+    const char *palette;   /* "voc", "ade20k", a palette file, or "" (choose by class count) */
+} mo_segment_config;
+
+mo_segment_config mo_model_get_segment_config(const mo_model *model);
+
+/* Detection (task "detect": MobileOne stage3 + stage4 under torchvision's SSDLite head).
+ * A detection's box is COCO-style [x, y, w, h] in original-image pixels. */
+typedef struct mo_detection {
+    float x, y, w, h;
+    float score;          /* softmax probability of the class */
+    int32_t label;        /* the model's class index, 1..num_classes-1 (0 is background) */
+    int32_t category_id;  /* the data set's id: the config's category_ids[label], or label */
+} mo_detection;
+
+/* Runs the network and SSD's postprocess on input (1, H, W, 3) f32 NHWC normalized at the
+ * planned size, made from an image of orig_w x orig_h (boxes are scaled by orig / planned).
+ * Keeps scores > score_thresh (a negative value: the config's detect.score_thresh, 0.001);
+ * writes up to `capacity` detections (the config's max_dets is the most there can be), best
+ * first, into `out` (caller-owned) and their number into *count. Allocates nothing. */
+mo_status mo_detect(mo_model *model, const float *input_nhwc, int32_t orig_w, int32_t orig_h,
+                    float score_thresh, mo_detection *out, int32_t capacity, int32_t *count,
+                    mo_error *err);
+
+/* Seconds the last mo_detect spent in the network (backbone + head) and in postprocessing. */
+void mo_detect_last_timings(const mo_model *model, double *network_s, double *postprocess_s);
+
+/* The config values of a detection model. Pointers live as long as the model. */
+typedef struct mo_detect_config {
+    float score_thresh, nms_thresh;
+    int32_t topk, max_dets;
+    int32_t num_classes;          /* background included */
+    int32_t num_category_ids;     /* 0: the label is the category id */
+    const int32_t *category_ids;
+} mo_detect_config;
+
+mo_detect_config mo_model_get_detect_config(const mo_model *model);
+
 /* Writes the model with its backbone reparameterized under Apple's fused names
  * (`stageN.j.reparam_conv.*`); heads keep their names; the config is embedded. The file is
  * written under a temporary name and renamed when complete. */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config_detect.h"
 #include "error.h"
 
 void mo_config_init(mo_config *c) {
@@ -15,6 +16,8 @@ void mo_config_init(mo_config *c) {
     memcpy(c->mean, mean, sizeof mean);
     memcpy(c->std, std, sizeof std);
     c->output_stride = 16;
+    c->ignore_index = 255;
+    mo_config_detect_init(&c->detect);
 }
 
 static void free_names(mo_config *c) {
@@ -26,6 +29,7 @@ static void free_names(mo_config *c) {
 
 void mo_config_free(mo_config *c) {
     free_names(c);
+    mo_config_category_ids_free(c);
 }
 
 static mo_status read_numbers(const cJSON *v, double *out, int n, const char *origin,
@@ -93,6 +97,41 @@ static int is_section(const char *key) {
     return !strcmp(key, "detect") || !strcmp(key, "segment") || !strcmp(key, "category_ids");
 }
 
+/* The "segment" section: output_stride, aspp_rates, ignore_index, palette. */
+static mo_status apply_segment(mo_config *c, const cJSON *section, const char *origin,
+                               mo_error *err) {
+    const cJSON *v;
+    cJSON_ArrayForEach(v, section) {
+        const char *k = v->string;
+        mo_status s = MO_OK;
+        if (!strcmp(k, "output_stride")) {
+            s = read_int(v, 8, 16, &c->output_stride, origin, "segment.output_stride", err);
+            if (s == MO_OK && c->output_stride != 8 && c->output_stride != 16)
+                s = mo_error_set(err, MO_ERR_FORMAT,
+                                 "%s: config 'segment.output_stride' must be 8 or 16", origin);
+        } else if (!strcmp(k, "aspp_rates")) {
+            double r[3];
+            s = read_numbers(v, r, 3, origin, "segment.aspp_rates", err);
+            for (int i = 0; s == MO_OK && i < 3; i++) {
+                if (r[i] != (int32_t)r[i] || r[i] < 1 || r[i] > 1024)
+                    s = mo_error_set(err, MO_ERR_FORMAT, "%s: config 'segment.aspp_rates' must "
+                                     "be 3 integers in 1..1024", origin);
+                else
+                    c->aspp_rates[i] = (int32_t)r[i];
+            }
+        } else if (!strcmp(k, "ignore_index")) {
+            s = read_int(v, -1, 65535, &c->ignore_index, origin, "segment.ignore_index", err);
+        } else if (!strcmp(k, "palette")) {
+            s = read_string(v, c->palette, sizeof c->palette, origin, "segment.palette", err);
+        } else {
+            s = mo_error_set(err, MO_ERR_FORMAT, "%s: config has an unknown field 'segment.%s'",
+                             origin, k);
+        }
+        if (s != MO_OK) return s;
+    }
+    return MO_OK;
+}
+
 static mo_status apply_field(mo_config *c, const cJSON *v, const char *origin, mo_error *err) {
     const char *k = v->string;
     if (!strcmp(k, "task")) {
@@ -135,18 +174,9 @@ static mo_status apply_field(mo_config *c, const cJSON *v, const char *origin, m
         return MO_OK;
     }
     if (is_section(k)) {
-        if (!strcmp(k, "segment") && cJSON_IsObject(v)) {
-            const cJSON *os = cJSON_GetObjectItemCaseSensitive(v, "output_stride");
-            if (os) {
-                mo_status s = read_int(os, 8, 16, &c->output_stride, origin,
-                                       "segment.output_stride", err);
-                if (s != MO_OK) return s;
-                if (c->output_stride != 8 && c->output_stride != 16)
-                    return mo_error_set(err, MO_ERR_FORMAT,
-                                        "%s: config 'segment.output_stride' must be 8 or 16",
-                                        origin);
-            }
-        }
+        if (!strcmp(k, "segment") && cJSON_IsObject(v)) return apply_segment(c, v, origin, err);
+        if (!strcmp(k, "detect")) return mo_config_detect_apply(c, v, origin, err);
+        if (!strcmp(k, "category_ids")) return mo_config_category_ids_apply(c, v, origin, err);
         return MO_OK;
     }
     return mo_error_set(err, MO_ERR_FORMAT, "%s: config has an unknown field '%s'", origin, k);
@@ -217,6 +247,15 @@ char *mo_config_to_json(const mo_config *c) {
     cJSON_AddItemToObject(root, "mean", cJSON_CreateDoubleArray(c->mean, 3));
     cJSON_AddItemToObject(root, "std", cJSON_CreateDoubleArray(c->std, 3));
     if (c->crop_pct > 0) cJSON_AddNumberToObject(root, "crop_pct", c->crop_pct);
+    if (!strcmp(c->task, "segment")) {
+        cJSON *seg = cJSON_AddObjectToObject(root, "segment");
+        cJSON_AddNumberToObject(seg, "output_stride", c->output_stride);
+        if (c->aspp_rates[0])
+            cJSON_AddItemToObject(seg, "aspp_rates", cJSON_CreateIntArray(c->aspp_rates, 3));
+        cJSON_AddNumberToObject(seg, "ignore_index", c->ignore_index);
+        if (c->palette[0]) cJSON_AddStringToObject(seg, "palette", c->palette);
+    }
+    if (!strcmp(c->task, "detect")) mo_config_detect_to_json(c, root);
     char *text = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
     return text;

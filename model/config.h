@@ -9,6 +9,15 @@
 
 #include "mobileone.h"
 
+/* The "detect" section (DESIGN.md section 3); torchvision ssdlite320's values by default. */
+typedef struct mo_config_detect {
+    double score_thresh, nms_thresh; /* 0.001, 0.55 */
+    int32_t topk, max_dets;          /* 300, 300 */
+    int32_t num_ratios;              /* anchors.aspect_ratios: one list, used at every level */
+    double ratios[4];                /* {2, 3} */
+    double min_ratio, max_ratio;     /* anchors: 0.2, 0.95 */
+} mo_config_detect;
+
 typedef struct mo_config {
     char task[16];          /* "classify", "detect", "segment"; "" = from the tensors */
     char variant[16];       /* "s0".."s4", "custom" or "" (not checked) */
@@ -19,6 +28,12 @@ typedef struct mo_config {
     double mean[3], std[3];
     double crop_pct;        /* 0 = the variant's default (0.875 for S0, 0.9 otherwise) */
     int32_t output_stride;  /* segmentation backbone: 16 or 8 */
+    int32_t aspp_rates[3];  /* segmentation ASPP dilations; 0 = (6, 12, 18) at OS16, x2 at OS8 */
+    int32_t ignore_index;   /* segmentation: the label of unlabelled pixels in data sets (255) */
+    char palette[256];      /* segmentation: "voc", "ade20k", a palette file; "" = by classes */
+    mo_config_detect detect;  /* the "detect" section */
+    int32_t num_category_ids; /* 0 when null: the label is the category id */
+    int32_t *category_ids;    /* owned; label -> dataset category id */
 } mo_config;
 
 void mo_config_init(mo_config *c);

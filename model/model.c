@@ -9,8 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "detector.h"
 #include "error.h"
 #include "model_internal.h"
+#include "segmenter.h"
 #include "variants.h"
 
 mo_model_params mo_model_default_params(void) {
@@ -34,7 +36,10 @@ static mo_status check_variant(const mo_model *m, const char *path, mo_error *er
 
 static void apply_defaults(mo_config *c, const mo_backbone *b) {
     if (!c->task[0]) snprintf(c->task, sizeof c->task, "classify");
-    if (!c->input_size[0]) c->input_size[0] = c->input_size[1] = 224;
+    if (!c->input_size[0])
+        c->input_size[0] = c->input_size[1] = !strcmp(c->task, "segment")  ? 512
+                                              : !strcmp(c->task, "detect") ? 320
+                                                                           : 224;
     if (c->crop_pct <= 0) c->crop_pct = !strcmp(b->variant, "s0") ? 0.875 : 0.9;
 }
 
@@ -44,23 +49,33 @@ static mo_status load_parts(mo_model *m, const st_file *file, const mo_model_par
     mo_status s = mo_weights_init(&w, file, err);
     if (s != MO_OK) return s;
     const int32_t output_stride = strcmp(m->config.task, "segment") ? 32 : m->config.output_stride;
-    mo_backbone_params bp = {.prefix = "", .output_stride = output_stride,
+    /* Heads' files keep the backbone under "backbone."; no task (or classify) means "". */
+    const char *prefix = !strcmp(m->config.task, "segment") || !strcmp(m->config.task, "detect")
+                             ? "backbone."
+                             : "";
+    mo_backbone_params bp = {.prefix = prefix, .output_stride = output_stride,
                              .kernels = p->scalar_kernels ? MO_KERNEL_SCALAR : MO_KERNEL_AUTO};
     s = mo_backbone_load(&m->backbone, &w, &bp, err);
     if (s == MO_OK) s = check_variant(m, file->path, err);
     if (s == MO_OK) apply_defaults(&m->config, &m->backbone);
-    if (s == MO_OK && strcmp(m->config.task, "classify"))
+    if (s == MO_OK && !strcmp(m->config.task, "segment"))
+        s = mo_segmenter_load(m, &w, file->path, bp.kernels, err);
+    else if (s == MO_OK && !strcmp(m->config.task, "detect"))
+        s = mo_detector_load(m, &w, file->path, bp.kernels, err);
+    else if (s == MO_OK && strcmp(m->config.task, "classify"))
         s = mo_error_set(err, MO_ERR_UNSUPPORTED, "%s: task '%s' is not available yet",
                          file->path, m->config.task);
-    if (s == MO_OK)
+    else if (s == MO_OK)
         s = mo_classifier_load(&m->classifier, &w, "",
                                m->backbone.timm_names ? MO_NAMES_TIMM : MO_NAMES_APPLE,
                                m->backbone.widths[4], bp.kernels, err);
-    if (s == MO_OK && m->config.num_classes && m->config.num_classes != m->classifier.num_classes)
+    if (s == MO_OK && !m->segmenter && !m->detector && m->config.num_classes &&
+        m->config.num_classes != m->classifier.num_classes)
         s = mo_error_set(err, MO_ERR_SHAPE, "%s: the config says %d classes but the classifier "
                          "has %d", file->path, m->config.num_classes,
                          m->classifier.num_classes);
-    if (s == MO_OK) m->config.num_classes = m->classifier.num_classes;
+    if (s == MO_OK && !m->segmenter && !m->detector)
+        m->config.num_classes = m->classifier.num_classes;
     if (s == MO_OK) s = mo_weights_check_all_used(&w, err);
     mo_weights_free(&w);
     return s;
@@ -104,6 +119,8 @@ void mo_model_free(mo_model *m) {
     if (!m) return;
     mo_backbone_free(&m->backbone);
     mo_classifier_free(&m->classifier);
+    mo_segmenter_free(m->segmenter);
+    mo_detector_free(m->detector);
     mo_config_free(&m->config);
     mo_threadpool_free(m->pool);
     free(m->arena);
@@ -125,7 +142,7 @@ static int64_t arena_floats(const mo_model *m, int32_t h, int32_t w) {
     int64_t act = mo_backbone_max_activation(&m->backbone, h, w);
     /* two ping-pong activations, SE scratch, pooled features, logits for mo_model_forward */
     return 2 * act + mo_backbone_scratch_floats(&m->backbone) + m->backbone.widths[4] +
-           m->classifier.num_classes;
+           m->classifier.num_classes + (m->segmenter ? mo_segmenter_floats(m, h, w) : 0);
 }
 
 mo_status mo_model_plan(mo_model *m, int32_t h, int32_t w, mo_error *err) {
@@ -145,6 +162,12 @@ mo_status mo_model_plan(mo_model *m, int32_t h, int32_t w, mo_error *err) {
     m->pooled = m->scratch + mo_backbone_scratch_floats(&m->backbone);
     m->plan_h = h;
     m->plan_w = w;
+    if (m->segmenter)
+        mo_segmenter_plan(m, m->pooled + m->backbone.widths[4] + m->classifier.num_classes);
+    if (m->detector && (s = mo_detector_plan(m, err)) != MO_OK) {
+        m->plan_h = m->plan_w = 0; /* the next plan starts over */
+        return s;
+    }
     return MO_OK;
 }
 
@@ -167,6 +190,8 @@ mo_status mo_model_forward(mo_model *m, const float *input, mo_error *err) {
         float *logits = m->pooled + m->backbone.widths[4];
         return mo_classify(m, input, logits, err);
     }
+    if (m->segmenter) return mo_segment(m, input, NULL, err);
+    if (m->detector) return mo_detector_forward(m, input, err);
     return mo_error_set(err, MO_ERR_UNSUPPORTED, "no forward for task '%s'", m->config.task);
 }
 
@@ -208,6 +233,8 @@ mo_status mo_model_get_info(const mo_model *m, int32_t h, int32_t w, mo_model_in
     info->input_size[0] = h;
     info->input_size[1] = w;
     info->arena_bytes = (int64_t)sizeof(float) * arena_floats(m, h, w);
+    if (m->segmenter) mo_segmenter_info(m, h, w, info);
+    if (m->detector) mo_detector_info(m, h, w, info);
     return MO_OK;
 }
 
@@ -226,6 +253,10 @@ mo_model_config mo_model_get_config(const mo_model *m) {
 }
 
 mo_status mo_model_save_fused(const mo_model *m, const char *path, mo_error *err) {
+    if (m->segmenter) return mo_segmenter_save_fused(m, path, err);
+    if (m->detector)
+        return mo_error_set(err, MO_ERR_UNSUPPORTED, "fusing a detection model is not available "
+                            "yet");
     const mo_backbone *b = &m->backbone;
     int32_t n = mo_backbone_fused_tensor_count(b) + 2;
     st_write_tensor *tensors = calloc((size_t)n, sizeof *tensors);

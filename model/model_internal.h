@@ -11,6 +11,8 @@ struct mo_model {
     mo_config config;
     mo_backbone backbone;
     mo_classifier classifier; /* task "classify" */
+    struct mo_segmenter *segmenter; /* task "segment" (model/segmenter.h), or NULL */
+    struct mo_detector *detector;   /* task "detect" (model/detector.h), or NULL */
     mo_threadpool *pool;
     mo_profile profile;       /* attached to the backbone while profiling */
     /* The plan: one arena holding two ping-pong activations, SE scratch and pooled features. */

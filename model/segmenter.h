@@ -19,7 +19,8 @@ typedef struct mo_segmenter {
 
 /* Loads the head (names `classifier.*`) over the loaded backbone of m, with the config's ASPP
  * rates (defaults by output stride), and sets m->segmenter. On error m->segmenter stays NULL. */
-mo_status mo_segmenter_load(struct mo_model *m, mo_weights *w, const char *path, mo_error *err);
+mo_status mo_segmenter_load(struct mo_model *m, mo_weights *w, const char *path,
+                            mo_kernel_choice kernels, mo_error *err);
 void mo_segmenter_free(mo_segmenter *s);
 
 /* Floats the plan needs for input h x w beyond the backbone's, and placing them at `at`. */

@@ -1,0 +1,166 @@
+/* config_detect.c - parsing and writing the detection fields of the model config. */
+#include "config_detect.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+
+void mo_config_detect_init(mo_config_detect *d) {
+    *d = (mo_config_detect){.score_thresh = 0.001, .nms_thresh = 0.55, .topk = 300,
+                            .max_dets = 300, .num_ratios = 2, .ratios = {2, 3},
+                            .min_ratio = 0.2, .max_ratio = 0.95};
+}
+
+static mo_status number(const cJSON *v, double min, double max, double *out, const char *origin,
+                        const char *key, mo_error *err) {
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= min && v->valuedouble <= max))
+        return mo_error_set(err, MO_ERR_FORMAT, "%s: config 'detect.%s' must be a number in "
+                            "%g..%g", origin, key, min, max);
+    *out = v->valuedouble;
+    return MO_OK;
+}
+
+static mo_status integer(const cJSON *v, int32_t min, int32_t max, int32_t *out,
+                         const char *origin, const char *key, mo_error *err) {
+    double d = 0;
+    mo_status s = number(v, min, max, &d, origin, key, err);
+    if (s == MO_OK && d != (double)(int32_t)d)
+        s = mo_error_set(err, MO_ERR_FORMAT, "%s: config 'detect.%s' must be an integer",
+                         origin, key);
+    if (s == MO_OK) *out = (int32_t)d;
+    return s;
+}
+
+/* [[2, 3]] or [[2, 3], [2, 3], ...] (all lists equal). */
+static mo_status ratios(mo_config_detect *d, const cJSON *v, const char *origin, mo_error *err) {
+    const char *key = "anchors.aspect_ratios";
+    int n = cJSON_IsArray(v) ? cJSON_GetArraySize(v) : 0;
+    if (n < 1)
+        return mo_error_set(err, MO_ERR_FORMAT, "%s: config 'detect.%s' must be a list of lists "
+                            "of numbers, e.g. [[2, 3]]", origin, key);
+    double first[4];
+    int32_t count = 0;
+    for (int l = 0; l < n; l++) {
+        const cJSON *list = cJSON_GetArrayItem(v, l);
+        int m = cJSON_IsArray(list) ? cJSON_GetArraySize(list) : -1;
+        if (m < 0 || m > 4 || (l > 0 && m != count))
+            return mo_error_set(err, MO_ERR_FORMAT, "%s: config 'detect.%s'[%d] must be a list of "
+                                "up to 4 numbers, the same at every level", origin, key, l);
+        for (int i = 0; i < m; i++) {
+            double r = 0;
+            mo_status s = number(cJSON_GetArrayItem(list, i), 1e-3, 1e3, &r, origin, key, err);
+            if (s != MO_OK) return s;
+            if (l > 0 && r != first[i])
+                return mo_error_set(err, MO_ERR_FORMAT, "%s: config 'detect.%s': every level "
+                                    "must use the same ratios", origin, key);
+            first[i] = r;
+        }
+        count = m;
+    }
+    d->num_ratios = count;
+    memcpy(d->ratios, first, sizeof(double) * (size_t)count);
+    return MO_OK;
+}
+
+static mo_status anchors(mo_config_detect *d, const cJSON *section, const char *origin,
+                         mo_error *err) {
+    if (!cJSON_IsObject(section))
+        return mo_error_set(err, MO_ERR_FORMAT, "%s: config 'detect.anchors' must be an object",
+                            origin);
+    const cJSON *v;
+    cJSON_ArrayForEach(v, section) {
+        const char *k = v->string;
+        mo_status s;
+        if (!strcmp(k, "aspect_ratios")) s = ratios(d, v, origin, err);
+        else if (!strcmp(k, "min_ratio"))
+            s = number(v, 1e-6, 10, &d->min_ratio, origin, "anchors.min_ratio", err);
+        else if (!strcmp(k, "max_ratio"))
+            s = number(v, 1e-6, 10, &d->max_ratio, origin, "anchors.max_ratio", err);
+        else
+            s = mo_error_set(err, MO_ERR_FORMAT, "%s: config has an unknown field "
+                             "'detect.anchors.%s'", origin, k);
+        if (s != MO_OK) return s;
+    }
+    if (d->min_ratio > d->max_ratio)
+        return mo_error_set(err, MO_ERR_FORMAT, "%s: config 'detect.anchors': min_ratio %g > "
+                            "max_ratio %g", origin, d->min_ratio, d->max_ratio);
+    return MO_OK;
+}
+
+mo_status mo_config_detect_apply(mo_config *c, const cJSON *section, const char *origin,
+                                 mo_error *err) {
+    mo_config_detect *d = &c->detect;
+    if (!cJSON_IsObject(section))
+        return mo_error_set(err, MO_ERR_FORMAT, "%s: config 'detect' must be an object", origin);
+    const cJSON *v;
+    cJSON_ArrayForEach(v, section) {
+        const char *k = v->string;
+        mo_status s;
+        if (!strcmp(k, "score_thresh")) s = number(v, 0, 1, &d->score_thresh, origin, k, err);
+        else if (!strcmp(k, "nms_thresh")) s = number(v, 0, 1, &d->nms_thresh, origin, k, err);
+        else if (!strcmp(k, "topk")) s = integer(v, 1, 1000000, &d->topk, origin, k, err);
+        else if (!strcmp(k, "max_dets")) s = integer(v, 1, 1000000, &d->max_dets, origin, k, err);
+        else if (!strcmp(k, "anchors")) s = anchors(d, v, origin, err);
+        else
+            s = mo_error_set(err, MO_ERR_FORMAT, "%s: config has an unknown field 'detect.%s'",
+                             origin, k);
+        if (s != MO_OK) return s;
+    }
+    return MO_OK;
+}
+
+void mo_config_category_ids_free(mo_config *c) {
+    free(c->category_ids);
+    c->category_ids = NULL;
+    c->num_category_ids = 0;
+}
+
+mo_status mo_config_category_ids_apply(mo_config *c, const cJSON *v, const char *origin,
+                                       mo_error *err) {
+    if (cJSON_IsNull(v)) {
+        mo_config_category_ids_free(c);
+        return MO_OK;
+    }
+    int n = cJSON_IsArray(v) ? cJSON_GetArraySize(v) : 0;
+    if (n < 1)
+        return mo_error_set(err, MO_ERR_FORMAT, "%s: config 'category_ids' must be null or a "
+                            "non-empty array of integers", origin);
+    int32_t *ids = malloc(sizeof(int32_t) * (size_t)n);
+    if (!ids) return mo_error_set(err, MO_ERR_MEMORY, "out of memory");
+    for (int i = 0; i < n; i++) {
+        const cJSON *e = cJSON_GetArrayItem(v, i);
+        if (!cJSON_IsNumber(e) || e->valuedouble != (double)(int32_t)e->valuedouble ||
+            e->valuedouble < 0) {
+            free(ids);
+            return mo_error_set(err, MO_ERR_FORMAT, "%s: config 'category_ids'[%d] is not a "
+                                "non-negative integer", origin, i);
+        }
+        ids[i] = (int32_t)e->valuedouble;
+    }
+    mo_config_category_ids_free(c);
+    c->category_ids = ids;
+    c->num_category_ids = n;
+    return MO_OK;
+}
+
+void mo_config_detect_to_json(const mo_config *c, cJSON *root) {
+    const mo_config_detect *d = &c->detect;
+    cJSON *det = cJSON_AddObjectToObject(root, "detect");
+    if (det) {
+        cJSON_AddNumberToObject(det, "score_thresh", d->score_thresh);
+        cJSON_AddNumberToObject(det, "nms_thresh", d->nms_thresh);
+        cJSON_AddNumberToObject(det, "topk", d->topk);
+        cJSON_AddNumberToObject(det, "max_dets", d->max_dets);
+        cJSON *a = cJSON_AddObjectToObject(det, "anchors");
+        cJSON *outer = a ? cJSON_AddArrayToObject(a, "aspect_ratios") : NULL;
+        if (outer) cJSON_AddItemToArray(outer, cJSON_CreateDoubleArray(d->ratios, d->num_ratios));
+        if (a) {
+            cJSON_AddNumberToObject(a, "min_ratio", d->min_ratio);
+            cJSON_AddNumberToObject(a, "max_ratio", d->max_ratio);
+        }
+    }
+    if (c->num_category_ids)
+        cJSON_AddItemToObject(root, "category_ids",
+                              cJSON_CreateIntArray(c->category_ids, c->num_category_ids));
+}

@@ -1,0 +1,197 @@
+/* detector.c - the detect task: load, plan and run MobileOne-SSDLite (mo_detect). */
+#include "detector.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "model_internal.h"
+#include "profile.h"
+
+mo_status mo_detector_load(struct mo_model *m, mo_weights *w, const char *path,
+                           mo_kernel_choice kernels, mo_error *err) {
+    const mo_config *c = &m->config;
+    mo_detector *d = calloc(1, sizeof *d);
+    if (!d) return mo_error_set(err, MO_ERR_MEMORY, "out of memory");
+    d->anchor_params = mo_anchor_default_params();
+    d->anchor_params.num_ratios = c->detect.num_ratios;
+    memcpy(d->anchor_params.ratios, c->detect.ratios, sizeof d->anchor_params.ratios);
+    d->anchor_params.min_ratio = c->detect.min_ratio;
+    d->anchor_params.max_ratio = c->detect.max_ratio;
+    d->post_params = (mo_ssd_post_params){
+        .score_thresh = (float)c->detect.score_thresh, .nms_thresh = (float)c->detect.nms_thresh,
+        .topk = c->detect.topk, .max_dets = c->detect.max_dets};
+    d->coder = mo_box_coder_ssd();
+    const mo_backbone *b = &m->backbone;
+    mo_status s = mo_ssdlite_load(&d->head, w, "backbone.", "head.", b->widths[3], b->widths[4],
+                                  mo_anchors_per_location(&d->anchor_params), kernels, err);
+    if (s != MO_OK) {
+        free(d);
+        return s;
+    }
+    const int32_t k = d->head.num_classes;
+    if (c->num_classes && c->num_classes != k)
+        s = mo_error_set(err, MO_ERR_SHAPE, "%s: the config says %d classes but the detection "
+                         "head has %d", path, c->num_classes, k);
+    else if (c->num_category_ids && c->num_category_ids != k)
+        s = mo_error_set(err, MO_ERR_FORMAT, "%s: the config has %d category_ids for %d classes "
+                         "(one per class, background included)", path, c->num_category_ids, k);
+    else if (c->num_class_names && c->num_class_names != k)
+        s = mo_error_set(err, MO_ERR_FORMAT, "%s: the config has %d class_names for %d classes "
+                         "(background included)", path, c->num_class_names, k);
+    if (s != MO_OK) {
+        mo_detector_free(d);
+        return s;
+    }
+    m->config.num_classes = k;
+    m->detector = d;
+    return MO_OK;
+}
+
+void mo_detector_free(mo_detector *d) {
+    if (!d) return;
+    mo_ssdlite_free(&d->head);
+    mo_ssd_post_free(&d->post);
+    free(d->block);
+    free(d->dets);
+    free(d);
+}
+
+static void head_grids(const struct mo_model *m, int32_t h, int32_t w,
+                       int32_t grids[MO_SSD_LEVELS][2]) {
+    int32_t sizes[MO_STAGES][2];
+    mo_backbone_stage_sizes(&m->backbone, h, w, sizes);
+    mo_ssdlite_grids(sizes[3][0], sizes[3][1], sizes[4][0], sizes[4][1], grids);
+}
+
+mo_status mo_detector_plan(struct mo_model *m, mo_error *err) {
+    mo_detector *d = m->detector;
+    const int32_t h = m->plan_h, w = m->plan_w;
+    if (d->block && d->plan_h == h && d->plan_w == w) return MO_OK;
+    int32_t grids[MO_SSD_LEVELS][2];
+    head_grids(m, h, w, grids);
+    for (int l = 0; l < MO_SSD_LEVELS; l++)
+        if (grids[l][0] < 1 || grids[l][1] < 1)
+            return mo_error_set(err, MO_ERR_ARGUMENT, "input size %dx%d is too small for "
+                                "detection", w, h);
+    const int64_t n = mo_anchor_count(&d->anchor_params, (const int32_t(*)[2])grids);
+    int32_t sizes[MO_STAGES][2];
+    mo_backbone_stage_sizes(&m->backbone, h, w, sizes);
+    const int64_t s3 = (int64_t)sizes[3][0] * sizes[3][1] * m->backbone.widths[3];
+    const int64_t scratch = mo_ssdlite_scratch_floats(&d->head, (const int32_t(*)[2])grids);
+    const int64_t floats = 4 * n + s3 + scratch + n * d->head.num_classes + 4 * n;
+    float *block = malloc(sizeof(float) * (size_t)floats);
+    mo_ssd_det *dets = malloc(sizeof(mo_ssd_det) * (size_t)d->post_params.max_dets);
+    mo_ssd_post post;
+    mo_status s = MO_OK;
+    if (!block || !dets)
+        s = mo_error_set(err, MO_ERR_MEMORY, "out of memory planning detection at %dx%d", w, h);
+    if (s == MO_OK)
+        s = mo_ssd_post_init(&post, n, d->head.num_classes, d->post_params.max_dets, err);
+    if (s == MO_OK)
+        s = mo_anchors_generate(&d->anchor_params, (const int32_t(*)[2])grids, h, w, block, err);
+    if (s != MO_OK) {
+        if (block && dets) mo_ssd_post_free(&post);
+        free(block);
+        free(dets);
+        return s;
+    }
+    mo_ssd_post_free(&d->post);
+    free(d->block);
+    free(d->dets);
+    d->post = post;
+    d->block = block;
+    d->dets = dets;
+    d->anchors = block;
+    d->stage3 = d->anchors + 4 * n;
+    d->scratch = d->stage3 + s3;
+    d->cls_logits = d->scratch + scratch;
+    d->bbox_regression = d->cls_logits + n * d->head.num_classes;
+    memcpy(d->grids, grids, sizeof grids);
+    d->num_anchors = n;
+    d->plan_h = h;
+    d->plan_w = w;
+    return MO_OK;
+}
+
+mo_status mo_detector_forward(struct mo_model *m, const float *input, mo_error *err) {
+    mo_detector *d = m->detector;
+    if (!m->arena || !d || !d->block || d->plan_h != m->plan_h || d->plan_w != m->plan_w)
+        return mo_error_set(err, MO_ERR_ARGUMENT, "detection before mo_model_plan");
+    float *taps[MO_STAGES] = {NULL, NULL, NULL, d->stage3, NULL};
+    const float *f4 = mo_backbone_forward(&m->backbone, input, m->plan_h, m->plan_w, m->buf_a,
+                                          m->buf_b, m->scratch, taps, m->pool);
+    double t = mo_seconds_now();
+    mo_ssdlite_forward(&d->head, d->stage3, f4, (const int32_t(*)[2])d->grids, d->scratch,
+                       d->cls_logits, d->bbox_regression, m->pool);
+    mo_profile_lap(m->backbone.profile, MO_LAYER_HEAD, &t);
+    return MO_OK;
+}
+
+mo_status mo_detect(mo_model *m, const float *input, int32_t orig_w, int32_t orig_h,
+                    float score_thresh, mo_detection *out, int32_t capacity, int32_t *count,
+                    mo_error *err) {
+    *count = 0;
+    mo_detector *d = m->detector;
+    if (!d)
+        return mo_error_set(err, MO_ERR_ARGUMENT, "mo_detect on a '%s' model", m->config.task);
+    if (orig_w < 1 || orig_h < 1 || capacity < 0)
+        return mo_error_set(err, MO_ERR_ARGUMENT, "mo_detect: original size %dx%d, capacity %d",
+                            orig_w, orig_h, capacity);
+    double t0 = mo_seconds_now();
+    mo_status s = mo_detector_forward(m, input, err);
+    if (s != MO_OK) return s;
+    double t1 = mo_seconds_now();
+    mo_ssd_post_params params = d->post_params;
+    if (score_thresh >= 0) params.score_thresh = score_thresh;
+    if (params.max_dets > capacity) params.max_dets = capacity;
+    int32_t n = capacity ? mo_ssd_post_run(&d->post, &params, &d->coder, d->cls_logits,
+                                           d->bbox_regression, d->anchors, m->plan_h, m->plan_w,
+                                           d->dets)
+                         : 0;
+    /* torchvision transform.resize_boxes: ratio = f32(orig) / f32(planned), x * ratio. */
+    const float rx = (float)orig_w / (float)m->plan_w, ry = (float)orig_h / (float)m->plan_h;
+    const mo_config *c = &m->config;
+    for (int32_t i = 0; i < n; i++) {
+        const mo_ssd_det *e = &d->dets[i];
+        const float x1 = e->x1 * rx, y1 = e->y1 * ry, x2 = e->x2 * rx, y2 = e->y2 * ry;
+        out[i] = (mo_detection){
+            .x = x1, .y = y1, .w = x2 - x1, .h = y2 - y1, .score = e->score, .label = e->label,
+            .category_id = c->num_category_ids ? c->category_ids[e->label] : e->label};
+    }
+    *count = n;
+    d->network_s = t1 - t0;
+    d->postprocess_s = mo_seconds_now() - t1;
+    return MO_OK;
+}
+
+void mo_detect_last_timings(const mo_model *m, double *network_s, double *postprocess_s) {
+    const mo_detector *d = m->detector;
+    if (network_s) *network_s = d ? d->network_s : 0;
+    if (postprocess_s) *postprocess_s = d ? d->postprocess_s : 0;
+}
+
+mo_detect_config mo_model_get_detect_config(const mo_model *m) {
+    mo_detect_config c = {0};
+    const mo_detector *d = m->detector;
+    if (!d) return c;
+    c.score_thresh = d->post_params.score_thresh;
+    c.nms_thresh = d->post_params.nms_thresh;
+    c.topk = d->post_params.topk;
+    c.max_dets = d->post_params.max_dets;
+    c.num_classes = d->head.num_classes;
+    c.num_category_ids = m->config.num_category_ids;
+    c.category_ids = m->config.category_ids;
+    return c;
+}
+
+void mo_detector_info(const struct mo_model *m, int32_t h, int32_t w, mo_model_info *info) {
+    const mo_detector *d = m->detector;
+    int32_t grids[MO_SSD_LEVELS][2];
+    head_grids(m, h, w, grids);
+    info->num_classes = d->head.num_classes;
+    info->params = mo_backbone_params_count(&m->backbone) + mo_ssdlite_params_count(&d->head);
+    info->macs = mo_backbone_macs(&m->backbone, h, w) +
+                 mo_ssdlite_macs(&d->head, (const int32_t(*)[2])grids);
+}

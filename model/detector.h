@@ -1,0 +1,53 @@
+/* detector.h - the detect task inside an mo_model: SSDLite extras and heads, anchors and the
+ * postprocess workspace. For model.c; the public functions (mo_detect, ...) are in detector.c.
+ *
+ * Ownership: mo_detector_load allocates the head; mo_detector_plan allocates anchors, feature
+ * taps, head outputs and the postprocess workspace for one input size (replacing the previous
+ * plan); mo_detect allocates nothing; mo_detector_free releases everything.
+ */
+#ifndef MO_MODEL_DETECTOR_H
+#define MO_MODEL_DETECTOR_H
+
+#include "anchors.h"
+#include "mobileone.h"
+#include "ssd_post.h"
+#include "ssdlite.h"
+
+struct mo_model;
+
+typedef struct mo_detector {
+    mo_ssdlite head;
+    mo_anchor_params anchor_params;
+    mo_ssd_post_params post_params;
+    mo_box_coder coder;
+    /* The plan. */
+    int32_t plan_h, plan_w;
+    int32_t grids[MO_SSD_LEVELS][2];
+    int64_t num_anchors;
+    float *block;                   /* one allocation: the views below */
+    float *anchors;                 /* (N, 4) xyxy */
+    float *stage3;                  /* stage3's output, tapped */
+    float *scratch;                 /* the head's */
+    float *cls_logits, *bbox_regression;
+    mo_ssd_post post;
+    mo_ssd_det *dets;               /* max_dets */
+    double network_s, postprocess_s;
+} mo_detector;
+
+/* Loads extras and heads (backbone.extra.*, head.*) over m's loaded backbone, checks the
+ * config's num_classes and category_ids against the head, sets m->detector. On error
+ * m->detector stays NULL. */
+mo_status mo_detector_load(struct mo_model *m, mo_weights *w, const char *path,
+                           mo_kernel_choice kernels, mo_error *err);
+void mo_detector_free(mo_detector *d);
+
+/* Plans for the model's planned size (m->plan_h x m->plan_w). */
+mo_status mo_detector_plan(struct mo_model *m, mo_error *err);
+
+/* Runs backbone + head into d->cls_logits / d->bbox_regression (mo_model_forward). */
+mo_status mo_detector_forward(struct mo_model *m, const float *input, mo_error *err);
+
+/* Fills the head's part of info (classes, parameters, MACs) at input h x w. */
+void mo_detector_info(const struct mo_model *m, int32_t h, int32_t w, mo_model_info *info);
+
+#endif

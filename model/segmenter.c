@@ -1,0 +1,172 @@
+/* segmenter.c - the segment task: DeepLabv3 over the dilated backbone, mo_segment and
+ * mo_segment_labels.
+ *
+ * The plan (model.c's arena) holds, after the backbone's buffers: the head's workspace, the
+ * logits at the feature resolution, and per thread two rows of input-size logits for the label
+ * map. mo_segment keeps its logits there; mo_segment_labels reads them.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "model_internal.h"
+#include "seg_upsample.h"
+#include "segmenter.h"
+
+static void feature_size(const mo_model *m, int32_t h, int32_t w, int32_t *fh, int32_t *fw) {
+    int32_t sizes[MO_STAGES][2];
+    mo_backbone_stage_sizes(&m->backbone, h, w, sizes);
+    *fh = sizes[4][0];
+    *fw = sizes[4][1];
+}
+
+mo_status mo_segmenter_load(mo_model *m, mo_weights *w, const char *path,
+                            mo_kernel_choice kernels, mo_error *err) {
+    mo_config *c = &m->config;
+    int32_t rates[3] = {6, 12, 18};
+    for (int i = 0; i < 3; i++) {
+        if (c->output_stride == 8) rates[i] *= 2;
+        if (c->aspp_rates[0]) rates[i] = c->aspp_rates[i];
+    }
+    mo_segmenter *s = calloc(1, sizeof *s);
+    if (!s || !(s->source = strdup(path))) {
+        free(s);
+        return mo_error_set(err, MO_ERR_MEMORY, "%s: out of memory", path);
+    }
+    mo_status st = mo_deeplabv3_load(&s->head, w, m->backbone.widths[4], rates, kernels, err);
+    if (st == MO_OK && c->num_classes && c->num_classes != s->head.num_classes)
+        st = mo_error_set(err, MO_ERR_SHAPE, "%s: the config says %d classes but the DeepLabv3 "
+                          "head has %d", path, c->num_classes, s->head.num_classes);
+    if (st != MO_OK) {
+        mo_segmenter_free(s);
+        return st;
+    }
+    c->num_classes = s->head.num_classes;
+    memcpy(c->aspp_rates, rates, sizeof rates);
+    m->segmenter = s;
+    return MO_OK;
+}
+
+void mo_segmenter_free(mo_segmenter *s) {
+    if (!s) return;
+    mo_deeplabv3_free(&s->head);
+    free(s->source);
+    free(s);
+}
+
+int64_t mo_segmenter_floats(const mo_model *m, int32_t h, int32_t w) {
+    const mo_segmenter *s = m->segmenter;
+    int32_t fh, fw;
+    feature_size(m, h, w, &fh, &fw);
+    return mo_deeplabv3_workspace_floats(&s->head, fh, fw) +
+           (int64_t)fh * fw * s->head.num_classes +
+           mo_threadpool_size(m->pool) * mo_seg_labels_scratch_floats(w, s->head.num_classes);
+}
+
+void mo_segmenter_plan(mo_model *m, float *at) {
+    mo_segmenter *s = m->segmenter;
+    int32_t fh, fw;
+    feature_size(m, m->plan_h, m->plan_w, &fh, &fw);
+    s->work = at;
+    s->small_logits = s->work + mo_deeplabv3_workspace_floats(&s->head, fh, fw);
+    s->label_rows = s->small_logits + (int64_t)fh * fw * s->head.num_classes;
+    s->has_result = 0;
+}
+
+void mo_segmenter_info(const mo_model *m, int32_t h, int32_t w, mo_model_info *info) {
+    const mo_segmenter *s = m->segmenter;
+    int32_t fh, fw;
+    feature_size(m, h, w, &fh, &fw);
+    info->num_classes = s->head.num_classes;
+    info->params = mo_backbone_params_count(&m->backbone) + mo_deeplabv3_params(&s->head);
+    info->macs = mo_backbone_macs(&m->backbone, h, w) + mo_deeplabv3_macs(&s->head, fh, fw);
+}
+
+mo_status mo_segment(mo_model *m, const float *input, float *logits, mo_error *err) {
+    mo_segmenter *s = m->segmenter;
+    if (!s)
+        return mo_error_set(err, MO_ERR_ARGUMENT, "mo_segment on a model whose task is '%s'",
+                            m->config.task);
+    if (!m->arena) return mo_error_set(err, MO_ERR_ARGUMENT, "mo_segment before mo_model_plan");
+    const float *features = mo_backbone_forward(&m->backbone, input, m->plan_h, m->plan_w,
+                                                m->buf_a, m->buf_b, m->scratch, NULL, m->pool);
+    int32_t fh, fw;
+    feature_size(m, m->plan_h, m->plan_w, &fh, &fw);
+    double t = mo_seconds_now();
+    mo_deeplabv3_forward(&s->head, s->small_logits, features, fh, fw, s->work, m->pool);
+    if (logits)
+        f32_resize_bilinear(logits, m->plan_h, m->plan_w, s->small_logits, fh, fw,
+                            s->head.num_classes, m->pool);
+    mo_profile_lap(m->backbone.profile, MO_LAYER_HEAD, &t);
+    s->has_result = 1;
+    return MO_OK;
+}
+
+mo_status mo_segment_labels(mo_model *m, int32_t out_h, int32_t out_w, uint8_t *labels,
+                            mo_error *err) {
+    mo_segmenter *s = m->segmenter;
+    if (!s || !s->has_result)
+        return mo_error_set(err, MO_ERR_ARGUMENT, "mo_segment_labels before mo_segment");
+    if (out_h < 1 || out_w < 1 || out_h > 65536 || out_w > 65536)
+        return mo_error_set(err, MO_ERR_ARGUMENT, "label map size %dx%d: must be 1..65536 each",
+                            out_w, out_h);
+    int32_t fh, fw;
+    feature_size(m, m->plan_h, m->plan_w, &fh, &fw);
+    mo_seg_labels(labels, out_h, out_w, s->small_logits, fh, fw, m->plan_h, m->plan_w,
+                  s->head.num_classes, s->label_rows, m->pool);
+    return MO_OK;
+}
+
+mo_segment_config mo_model_get_segment_config(const mo_model *m) {
+    mo_segment_config c = {.output_stride = m->config.output_stride,
+                           .ignore_index = m->config.ignore_index,
+                           .palette = m->config.palette};
+    memcpy(c.aspp_rates, m->config.aspp_rates, sizeof c.aspp_rates);
+    return c;
+}
+
+/* Head tensors to keep when fusing: everything under classifier. but BN bookkeeping. */
+static int keep_head_tensor(const char *name) {
+    const char *nbt = "num_batches_tracked";
+    size_t n = strlen(name), k = strlen(nbt);
+    return !strncmp(name, "classifier.", 11) && !(n >= k && !strcmp(name + n - k, nbt));
+}
+
+mo_status mo_segmenter_save_fused(const mo_model *m, const char *path, mo_error *err) {
+    const mo_backbone *b = &m->backbone;
+    st_file src;
+    mo_status s = st_open(&src, m->segmenter->source, err);
+    if (s != MO_OK) return s;
+    int32_t nb = mo_backbone_fused_tensor_count(b), n = nb + src.num_tensors;
+    st_write_tensor *tensors = calloc((size_t)n, sizeof *tensors);
+    char(*names)[64] = calloc((size_t)nb, sizeof *names);
+    float **data = calloc((size_t)src.num_tensors, sizeof *data);
+    mo_config c = m->config;
+    snprintf(c.variant, sizeof c.variant, "%s", b->variant);
+    char *json = tensors && names && data ? mo_config_to_json(&c) : NULL;
+    if (!json) s = mo_error_set(err, MO_ERR_MEMORY, "out of memory");
+    int32_t count = json ? mo_backbone_fused_tensors(b, "backbone.", tensors, names) : 0;
+    for (int32_t i = 0; s == MO_OK && i < src.num_tensors; i++) {
+        const st_tensor *t = &src.tensors[i];
+        if (!keep_head_tensor(t->name)) continue;
+        if (!(data[i] = malloc(sizeof(float) * (size_t)t->numel))) {
+            s = mo_error_set(err, MO_ERR_MEMORY, "out of memory");
+            break;
+        }
+        s = st_read_f32(&src, t, data[i], err);
+        st_write_tensor *o = &tensors[count++];
+        o->name = t->name;
+        o->ndim = t->ndim;
+        memcpy(o->shape, t->shape, sizeof o->shape);
+        o->data = data[i];
+    }
+    if (s == MO_OK) s = st_write(path, tensors, count, json, err);
+    for (int32_t i = 0; data && i < src.num_tensors; i++) free(data[i]);
+    free(data);
+    free(json);
+    free(names);
+    free(tensors);
+    st_close(&src);
+    return s;
+}

@@ -1,0 +1,247 @@
+/* test_golden_detect.c - MobileOne-SSDLite in C against torchvision (tools/ssdlite_ref.py).
+ *
+ * usage: test_golden_detect [ROOT]   (default: $MO_SOURCE_DIR/tests/golden/detect)
+ * Each case folder holds model_unfused / model_fused .safetensors and io_*.safetensors with
+ * `image` (3, H0, W0) in k/255, `input` (1, 3, H, W) = torchvision's transform of it,
+ * `cls_logits` (N, K), `bbox_regression` (N, 4), `anchors` (N, 4) and the detections of
+ * model.eval(): `boxes` (n, 4) xyxy in original pixels, `scores` (n), `labels` (n).
+ * For every (model form, io) pair: our preprocessing of the u8 image equals `input` (1e-5
+ * relative); anchors agree to 1e-4 px; head outputs within 1e-4 relative (max|ours - ref| /
+ * max|ref|, DESIGN.md section 4); detections equal as sets: the same count, and each reference
+ * detection has one of ours with the same label, every box coordinate within 1e-3 px and the
+ * score within 1e-5.
+ */
+#include <check.h>
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detect_input.h"
+#include "detector.h"
+#include "model_internal.h"
+#include "safetensors.h"
+
+#define MAX_CHECKS 64
+
+typedef struct check_case {
+    char model[1024], io[1024];
+} check_case;
+
+static check_case cases[MAX_CHECKS];
+static int num_cases;
+
+static float *read_tensor(const st_file *f, const char *name, int64_t *numel,
+                          const st_tensor **shape) {
+    const st_tensor *t = st_find(f, name);
+    ck_assert_msg(t != NULL, "%s: no tensor '%s'", f->path, name);
+    float *v = malloc(sizeof(float) * (size_t)(t->numel ? t->numel : 1));
+    mo_error err;
+    ck_assert_msg(st_read_f32(f, t, v, &err) == MO_OK, "%s", err.message);
+    *numel = t->numel;
+    if (shape) *shape = t;
+    return v;
+}
+
+static float *to_nhwc(const float *nchw, int64_t c, int64_t hw) {
+    float *out = malloc(sizeof(float) * (size_t)(c * hw));
+    for (int64_t ch = 0; ch < c; ch++)
+        for (int64_t p = 0; p < hw; p++) out[p * c + ch] = nchw[ch * hw + p];
+    return out;
+}
+
+static double relative_error(const float *ours, const float *ref, int64_t n, const char *what,
+                             int check_std) {
+    double max_ref = 0, max_diff = 0, sum = 0, sum2 = 0;
+    int64_t worst = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double d = fabs((double)ours[i] - ref[i]);
+        if (d > max_diff) max_diff = d, worst = i;
+        if (fabs(ref[i]) > max_ref) max_ref = fabs(ref[i]);
+        sum += ref[i];
+        sum2 += (double)ref[i] * ref[i];
+    }
+    double std = sqrt(fmax(sum2 / n - (sum / n) * (sum / n), 0));
+    if (check_std) ck_assert_msg(std > 1e-2, "reference %s is degenerate (std %g)", what, std);
+    double rel = max_diff / max_ref;
+    printf("  %-16s rel %.2e  max|diff| %.2e  (worst at %lld: ours %.7g ref %.7g)\n", what, rel,
+           max_diff, (long long)worst, ours[worst], ref[worst]);
+    return rel;
+}
+
+/* Detections as sets; prints the worst box and score differences. */
+static void compare_detections(const mo_detection *ours, int32_t n, const float *boxes,
+                               const float *scores, const float *labels, int64_t n_ref) {
+    ck_assert_msg(n == n_ref, "%d detections, torchvision has %lld", n, (long long)n_ref);
+    unsigned char *used = calloc((size_t)n + 1, 1);
+    double worst_box = 0, worst_score = 0;
+    for (int64_t r = 0; r < n_ref; r++) {
+        const float *b = boxes + 4 * r;
+        int found = -1;
+        for (int32_t i = 0; i < n && found < 0; i++) {
+            const mo_detection *d = &ours[i];
+            if (used[i] || d->label != (int32_t)labels[r]) continue;
+            const double e[4] = {fabs(d->x - b[0]), fabs(d->y - b[1]),
+                                 fabs(d->x + d->w - b[2]), fabs(d->y + d->h - b[3])};
+            const double eb = fmax(fmax(e[0], e[1]), fmax(e[2], e[3]));
+            const double es = fabs(d->score - scores[r]);
+            if (eb <= 1e-3 && es <= 1e-5) {
+                found = i;
+                worst_box = fmax(worst_box, eb);
+                worst_score = fmax(worst_score, es);
+            }
+        }
+        ck_assert_msg(found >= 0, "torchvision's detection %lld (label %d, score %.7g, box %.4f "
+                      "%.4f %.4f %.4f) has no match", (long long)r, (int)labels[r], scores[r],
+                      b[0], b[1], b[2], b[3]);
+        used[found] = 1;
+    }
+    printf("  detections       %d, all matched; worst box %.2e px, worst score %.2e\n", n,
+           worst_box, worst_score);
+    free(used);
+}
+
+START_TEST(detector_matches_torchvision) {
+    const check_case *c = &cases[_i];
+    printf("%s\n  with %s\n", c->model, c->io);
+    st_file io;
+    mo_error err;
+    ck_assert_msg(st_open(&io, c->io, &err) == MO_OK, "%s", err.message);
+    int64_t n;
+    const st_tensor *t_in, *t_img;
+    float *input_nchw = read_tensor(&io, "input", &n, &t_in);
+    const int32_t h = (int32_t)t_in->shape[2], w = (int32_t)t_in->shape[3];
+    float *input = to_nhwc(input_nchw, 3, (int64_t)h * w);
+    float *image = read_tensor(&io, "image", &n, &t_img);
+    const int32_t h0 = (int32_t)t_img->shape[1], w0 = (int32_t)t_img->shape[2];
+
+    mo_model *m;
+    mo_model_params params = mo_model_default_params();
+    params.threads = 2;
+    ck_assert_msg(mo_model_load(&m, c->model, &params, &err) == MO_OK, "%s", err.message);
+    ck_assert_msg(mo_model_plan(m, h, w, &err) == MO_OK, "%s", err.message);
+    mo_detector *d = m->detector;
+    ck_assert_ptr_nonnull(d);
+
+    /* Preprocessing: the u8 image through our transform against torchvision's. */
+    mo_image img;
+    ck_assert_int_eq(mo_image_alloc(&img, w0, h0, &err), MO_OK);
+    for (int32_t ch = 0; ch < 3; ch++)
+        for (int64_t p = 0; p < (int64_t)h0 * w0; p++)
+            img.rgb[p * 3 + ch] = (uint8_t)lrintf(image[ch * (int64_t)h0 * w0 + p] * 255.0f);
+    mo_model_config cfg = mo_model_get_config(m);
+    float *ours_in = malloc(sizeof(float) * 3 * (size_t)h * w);
+    mo_preprocess_detect(&img, h, w, cfg.mean, cfg.std, ours_in);
+    double worst = relative_error(ours_in, input, 3 * (int64_t)h * w, "preprocess", 1);
+    ck_assert_msg(worst <= 1e-5, "preprocessing differs: %.3g", worst);
+
+    /* Anchors and head outputs on torchvision's input. */
+    float *ref = read_tensor(&io, "anchors", &n, NULL);
+    ck_assert_msg(n == 4 * d->num_anchors, "%lld anchors, torchvision has %lld",
+                  (long long)d->num_anchors, (long long)n / 4);
+    double max_anchor = 0;
+    for (int64_t i = 0; i < n; i++) max_anchor = fmax(max_anchor, fabs(d->anchors[i] - ref[i]));
+    printf("  anchors          max|diff| %.2e px\n", max_anchor);
+    ck_assert_msg(max_anchor <= 1e-4, "anchors differ by %.3g px", max_anchor);
+    free(ref);
+    ck_assert_int_eq(mo_model_forward(m, input, &err), MO_OK);
+    ref = read_tensor(&io, "cls_logits", &n, NULL);
+    ck_assert_int_eq(n, d->num_anchors * d->head.num_classes);
+    worst = relative_error(d->cls_logits, ref, n, "cls_logits", 1);
+    free(ref);
+    ref = read_tensor(&io, "bbox_regression", &n, NULL);
+    ck_assert_int_eq(n, d->num_anchors * 4);
+    worst = fmax(worst, relative_error(d->bbox_regression, ref, n, "bbox_regression", 1));
+    free(ref);
+    ck_assert_msg(worst <= 1e-4, "%s: head outputs differ: relative %.3g > 1e-4", c->model,
+                  worst);
+
+    /* Detections through the public API, in original-image pixels. */
+    mo_detection dets[1000];
+    int32_t count;
+    ck_assert_msg(mo_detect(m, input, w0, h0, -1.0f, dets, 1000, &count, &err) == MO_OK, "%s",
+                  err.message);
+    float *boxes = read_tensor(&io, "boxes", &n, NULL);
+    int64_t n_ref;
+    float *scores = read_tensor(&io, "scores", &n_ref, NULL);
+    float *labels = read_tensor(&io, "labels", &n, NULL);
+    compare_detections(dets, count, boxes, scores, labels, n_ref);
+    mo_detect_config dc = mo_model_get_detect_config(m);
+    for (int32_t i = 0; i < count; i++)
+        ck_assert_int_eq(dets[i].category_id,
+                         dc.num_category_ids ? dc.category_ids[dets[i].label] : dets[i].label);
+
+    free(boxes), free(scores), free(labels), free(ours_in), free(image), free(input_nchw);
+    free(input);
+    mo_image_free(&img);
+    mo_model_free(m);
+    st_close(&io);
+}
+END_TEST
+
+static int has_prefix_suffix(const char *s, const char *pre, const char *suf) {
+    size_t n = strlen(s), p = strlen(pre), q = strlen(suf);
+    return n >= p + q && !strncmp(s, pre, p) && !strcmp(s + n - q, suf);
+}
+
+static int by_name(const void *a, const void *b) {
+    const check_case *x = a, *y = b;
+    int c = strcmp(x->model, y->model);
+    return c ? c : strcmp(x->io, y->io);
+}
+
+static void discover(const char *root) {
+    DIR *d = opendir(root);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        char dir[1024];
+        snprintf(dir, sizeof dir, "%.900s/%s", root, e->d_name);
+        DIR *cd = opendir(dir);
+        if (!cd) continue;
+        char ios[8][256], models[4][256];
+        int n_io = 0, n_model = 0;
+        struct dirent *f;
+        while ((f = readdir(cd))) {
+            if (has_prefix_suffix(f->d_name, "io_", ".safetensors") && n_io < 8)
+                snprintf(ios[n_io++], 256, "%s", f->d_name);
+            else if (has_prefix_suffix(f->d_name, "model_", ".safetensors") && n_model < 4)
+                snprintf(models[n_model++], 256, "%s", f->d_name);
+        }
+        closedir(cd);
+        for (int i = 0; i < n_model; i++)
+            for (int j = 0; j < n_io && num_cases < MAX_CHECKS; j++, num_cases++) {
+                snprintf(cases[num_cases].model, sizeof cases[0].model, "%.700s/%s", dir,
+                         models[i]);
+                snprintf(cases[num_cases].io, sizeof cases[0].io, "%.700s/%s", dir, ios[j]);
+            }
+    }
+    closedir(d);
+    qsort(cases, (size_t)num_cases, sizeof cases[0], by_name);
+}
+
+int main(int argc, char **argv) {
+    char root[1024];
+    const char *src = getenv("MO_SOURCE_DIR");
+    if (argc > 1) snprintf(root, sizeof root, "%s", argv[1]);
+    else snprintf(root, sizeof root, "%s/tests/golden/detect", src ? src : ".");
+    discover(root);
+    if (num_cases == 0) {
+        printf("no detection golden cases under %s\n", root);
+        return 1;
+    }
+    printf("%d detection golden checks under %s\n", num_cases, root);
+    Suite *s = suite_create("golden_detect");
+    TCase *tc = tcase_create("torchvision");
+    tcase_set_timeout(tc, 900);
+    tcase_add_loop_test(tc, detector_matches_torchvision, 0, num_cases);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_set_fork_status(sr, CK_NOFORK);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
