@@ -1,4 +1,8 @@
-/* threadpool.c - pthreads workers pulling items from an atomic counter. */
+/* threadpool.c - pthreads workers pulling items from an atomic counter.
+ *
+ * A network runs dozens of short layers, so waking workers through a condition variable for
+ * each (tens of microseconds) would cost more than small layers take. Workers therefore spin
+ * for a while on the job counter before they sleep, and the caller spins until they are done. */
 #include "threadpool.h"
 
 #include <pthread.h>
@@ -7,19 +11,28 @@
 
 #include "error.h"
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define CPU_RELAX() _mm_pause()
+#else
+#define CPU_RELAX() ((void)0)
+#endif
+
+#define SPIN_ROUNDS 20000 /* about 0.1-1 ms of polling before a worker sleeps */
+
 struct mo_threadpool {
     int32_t threads;
     pthread_t *workers;
     pthread_mutex_t lock;
-    pthread_cond_t start, done;
+    pthread_cond_t start;
     /* The current job. */
     mo_parallel_fn fn;
     void *ctx;
     int64_t n;
     atomic_llong next;
-    int32_t active;     /* workers still inside the job */
-    uint64_t generation; /* bumped per job, so workers know a new one started */
-    int quit;
+    atomic_int active;            /* workers still inside the job */
+    atomic_ullong generation;     /* bumped per job, so workers know a new one started */
+    atomic_int quit;
 };
 
 static void drain(mo_threadpool *p) {
@@ -30,20 +43,29 @@ static void drain(mo_threadpool *p) {
     }
 }
 
+/* Waits until the generation differs from seen (or quit): spins first, then sleeps. */
+static unsigned long long wait_for_job(mo_threadpool *p, unsigned long long seen) {
+    for (int i = 0; i < SPIN_ROUNDS; i++) {
+        unsigned long long g = atomic_load_explicit(&p->generation, memory_order_acquire);
+        if (g != seen || atomic_load(&p->quit)) return g;
+        CPU_RELAX();
+    }
+    pthread_mutex_lock(&p->lock);
+    while (atomic_load(&p->generation) == seen && !atomic_load(&p->quit))
+        pthread_cond_wait(&p->start, &p->lock);
+    pthread_mutex_unlock(&p->lock);
+    return atomic_load_explicit(&p->generation, memory_order_acquire);
+}
+
 static void *worker(void *arg) {
     mo_threadpool *p = arg;
-    uint64_t seen = 0;
-    pthread_mutex_lock(&p->lock);
+    unsigned long long seen = 0;
     for (;;) {
-        while (!p->quit && p->generation == seen) pthread_cond_wait(&p->start, &p->lock);
-        if (p->quit) break;
-        seen = p->generation;
-        pthread_mutex_unlock(&p->lock);
+        seen = wait_for_job(p, seen);
+        if (atomic_load(&p->quit)) break;
         drain(p);
-        pthread_mutex_lock(&p->lock);
-        if (--p->active == 0) pthread_cond_signal(&p->done);
+        atomic_fetch_sub_explicit(&p->active, 1, memory_order_release);
     }
-    pthread_mutex_unlock(&p->lock);
     return NULL;
 }
 
@@ -56,7 +78,6 @@ mo_status mo_threadpool_create(mo_threadpool **out, int32_t threads, mo_error *e
     p->threads = threads;
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->start, NULL);
-    pthread_cond_init(&p->done, NULL);
     p->workers = calloc((size_t)threads, sizeof *p->workers);
     int32_t started = 0;
     for (; p->workers && started < threads - 1; started++)
@@ -73,13 +94,12 @@ mo_status mo_threadpool_create(mo_threadpool **out, int32_t threads, mo_error *e
 void mo_threadpool_free(mo_threadpool *p) {
     if (!p) return;
     pthread_mutex_lock(&p->lock);
-    p->quit = 1;
+    atomic_store(&p->quit, 1);
     pthread_cond_broadcast(&p->start);
     pthread_mutex_unlock(&p->lock);
     for (int32_t i = 0; p->workers && i < p->threads - 1; i++) pthread_join(p->workers[i], NULL);
     pthread_mutex_destroy(&p->lock);
     pthread_cond_destroy(&p->start);
-    pthread_cond_destroy(&p->done);
     free(p->workers);
     free(p);
 }
@@ -93,17 +113,15 @@ void mo_threadpool_run(mo_threadpool *p, int64_t n, mo_parallel_fn fn, void *ctx
         for (int64_t i = 0; i < n; i++) fn(ctx, i);
         return;
     }
-    pthread_mutex_lock(&p->lock);
     p->fn = fn;
     p->ctx = ctx;
     p->n = n;
     atomic_store(&p->next, 0);
-    p->active = p->threads - 1;
-    p->generation++;
+    atomic_store(&p->active, p->threads - 1);
+    atomic_fetch_add_explicit(&p->generation, 1, memory_order_release);
+    pthread_mutex_lock(&p->lock);
     pthread_cond_broadcast(&p->start);
     pthread_mutex_unlock(&p->lock);
     drain(p);
-    pthread_mutex_lock(&p->lock);
-    while (p->active > 0) pthread_cond_wait(&p->done, &p->lock);
-    pthread_mutex_unlock(&p->lock);
+    while (atomic_load_explicit(&p->active, memory_order_acquire) > 0) CPU_RELAX();
 }
