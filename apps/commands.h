@@ -11,5 +11,6 @@ int mo_cmd_fuse(int argc, char **argv);
 int mo_cmd_classify(int argc, char **argv);
 int mo_cmd_detect(int argc, char **argv);
 int mo_cmd_eval(int argc, char **argv);
+int mo_cmd_synth(int argc, char **argv);
 
 #endif

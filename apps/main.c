@@ -18,6 +18,7 @@ static const command commands[] = {
     {"fuse", mo_cmd_fuse, "write the reparameterized (fused) model"},
     {"info", mo_cmd_info, "variant, form, parameters, MACs and memory of a model"},
     {"segment", mo_cmd_segment, "label maps and color overlays (DeepLabv3) for images, videos"},
+    {"synth", mo_cmd_synth, "synthetic detection / segmentation images, masks, COCO, video"},
 };
 
 static void usage(FILE *out) {

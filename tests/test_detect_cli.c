@@ -162,11 +162,9 @@ START_TEST(bad_arguments_are_usage_errors) {
 }
 END_TEST
 
-static int run_vtest(void) {
-    if (!exists(VTEST)) {
-        printf("%s is absent (Debian package opencv-doc): skipped\n", VTEST);
-        return 77;
-    }
+/* OpenCV's sample video through `detect`: an annotated video with every frame and one JSON
+ * line per frame. */
+START_TEST(vtest_avi_gives_an_annotated_video_and_a_json_line_per_frame) {
     char args[2048], path[512];
     snprintf(args, sizeof args, "--model %s --output %s/vtest_out.avi --jsonl %s/vtest.jsonl %s",
              model, dir, dir, VTEST);
@@ -174,15 +172,40 @@ static int run_vtest(void) {
     snprintf(path, sizeof path, "%s/stderr.txt", dir);
     char *err = slurp(path);
     printf("%s", err ? err : "");
+    ck_assert_msg(rc == 0, "detect exited %d", rc);
+    ck_assert_msg(err && strstr(err, "fps"), "no frames-per-second figure on stderr");
     free(err);
-    if (rc != 0) return 1;
     snprintf(path, sizeof path, "%s/vtest_out.avi", dir);
     int n_out = count_frames(path), n_in = count_frames(VTEST);
     printf("vtest.avi: %d frames in, %d frames out\n", n_in, n_out);
-    remove(path);
+    ck_assert_int_eq(n_in, 795);
+    ck_assert_int_eq(n_out, n_in);
     snprintf(path, sizeof path, "%s/vtest.jsonl", dir);
-    remove(path);
-    return n_out == n_in ? 0 : 1;
+    char *jsonl = slurp(path);
+    ck_assert_ptr_nonnull(jsonl);
+    int lines = 0;
+    for (const char *c = jsonl; *c; c++) lines += *c == '\n';
+    ck_assert_int_eq(lines, n_in);
+    ck_assert_ptr_nonnull(strstr(jsonl, "{\"frame\":794,"));
+    free(jsonl);
+}
+END_TEST
+
+static int run_vtest(void) {
+    if (!exists(VTEST)) {
+        printf("SKIPPED: %s is absent (Debian package opencv-doc)\n", VTEST);
+        return 77;
+    }
+    Suite *s = suite_create("detect_vtest");
+    TCase *tc = tcase_create("vtest");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, vtest_avi_gives_an_annotated_video_and_a_json_line_per_frame);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
 }
 
 int main(int argc, char **argv) {
