@@ -1,10 +1,15 @@
-"""Makes the benchmark models: for each variant, one random unfused MobileOne (BatchNorm
+"""Makes the benchmark models: for each variant, one random unfused network (BatchNorm
 statistics randomized), fused by the reference, written three ways -- our safetensors, ONNX
-(for ONNX Runtime) and frozen TorchScript timings -- plus an input and the reference logits.
+(for ONNX Runtime) and frozen TorchScript timings -- plus an input and the reference output.
 
-usage: export_models.py --out DIR --variants s0,s1 --size 224 --threads 1,2 --runs N
+Tasks: classify (MobileOne + linear, logits), detect (SSDLite at 320x320: the network up to
+the head outputs, no anchors or NMS) and segment (DeepLabv3 at OS16: the network up to the
+classifier's stride-16 logits, without the final upsample). Each engine times the same part.
+
+usage: export_models.py --out DIR --task classify --variants s0,s1 --size 224 --threads 1,2
 Prints one JSON line per (variant, threads) with TorchScript's median, and writes
-DIR/<variant>/{model.safetensors, model.onnx, input.bin, logits.bin}.
+DIR/<name>/{model.safetensors, model.onnx, input.bin, logits.bin}, name = variant for
+classify, det_<variant> or seg_<variant> otherwise.
 """
 import argparse
 import json
@@ -16,9 +21,53 @@ import time
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+import deeplabv3_ref  # noqa: E402
 import make_goldens  # noqa: E402
 import mobileone_ref as mo  # noqa: E402
 import safetensors_io as st  # noqa: E402
+import ssdlite_ref  # noqa: E402
+
+
+class DetectNetwork(torch.nn.Module):
+    """SSDLite up to the head outputs (what `mobileone bench` times for a detect model)."""
+
+    def __init__(self, ssd):
+        super().__init__()
+        self.features, self.head = ssd.backbone, ssd.head
+
+    def forward(self, x):
+        out = self.head(list(self.features(x).values()))
+        return out["cls_logits"], out["bbox_regression"]
+
+
+class SegmentNetwork(torch.nn.Module):
+    """DeepLabv3 up to the classifier's logits at the feature stride."""
+
+    def __init__(self, deeplab):
+        super().__init__()
+        self.backbone, self.classifier = deeplab.backbone, deeplab.classifier
+
+    def forward(self, x):
+        return self.classifier(self.backbone.forward_stages(x)[4])
+
+
+def build(task, variant, size, seed):
+    """(name, unfused model, fused network to time, config)."""
+    if task == "classify":
+        model = make_goldens.make_model(variant=variant, num_classes=1000, seed=seed)
+        config = {"task": "classify", "variant": variant, "num_classes": 1000,
+                  "input_size": [size, size]}
+        return variant, model, mo.reparameterize_model(model).eval(), config
+    if task == "detect":
+        model = ssdlite_ref.make_model(variant=variant, num_classes=91, size_hw=(size, size),
+                                       seed=seed)
+        fused = ssdlite_ref.fused_copy(model)
+        config = ssdlite_ref.detect_config(91, (size, size), variant)
+        return "det_" + variant, fused, DetectNetwork(fused).eval(), config
+    model = deeplabv3_ref.make_model(seed, variant=variant, num_classes=21, output_stride=16)
+    fused = deeplabv3_ref.fused_copy(model)
+    config = deeplabv3_ref.config_for(21, (size, size), 16, None, variant)
+    return "seg_" + variant, fused, SegmentNetwork(fused).eval(), config
 
 
 def time_torchscript(model, x, threads, runs, warmup):
@@ -38,6 +87,7 @@ def time_torchscript(model, x, threads, runs, warmup):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
+    ap.add_argument("--task", default="classify", choices=["classify", "detect", "segment"])
     ap.add_argument("--variants", default="s0,s1,s2,s3,s4")
     ap.add_argument("--size", type=int, default=224)
     ap.add_argument("--threads", default="1,2")
@@ -46,25 +96,23 @@ def main():
     ap.add_argument("--no-torch", action="store_true", help="skip the TorchScript timings")
     args = ap.parse_args()
     for i, variant in enumerate(args.variants.split(",")):
-        d = os.path.join(args.out, variant)
+        name, model, net, config = build(args.task, variant, args.size, 100 + i)
+        d = os.path.join(args.out, name)
         os.makedirs(d, exist_ok=True)
-        model = make_goldens.make_model(variant=variant, num_classes=1000, seed=100 + i)
-        fused = mo.reparameterize_model(model).eval()
-        config = {"task": "classify", "variant": variant, "num_classes": 1000,
-                  "input_size": [args.size, args.size]}
-        st.save_state_dict(os.path.join(d, "model.safetensors"), fused.state_dict(), config)
+        st.save_state_dict(os.path.join(d, "model.safetensors"), model.state_dict(), config)
         torch.manual_seed(7)
         x = torch.randn(1, 3, args.size, args.size)
         with torch.no_grad():
-            logits = model(x)
+            out = net(x)
+        first = out[0] if isinstance(out, tuple) else out
         x.numpy().astype("<f4").tofile(os.path.join(d, "input.bin"))
-        logits.numpy().astype("<f4").tofile(os.path.join(d, "logits.bin"))
-        torch.onnx.export(fused, x, os.path.join(d, "model.onnx"), input_names=["input"],
-                          output_names=["logits"], opset_version=13)
+        first.numpy().astype("<f4").tofile(os.path.join(d, "logits.bin"))
+        torch.onnx.export(net, x, os.path.join(d, "model.onnx"), input_names=["input"],
+                          opset_version=13)
         for threads in [int(t) for t in args.threads.split(",")]:
-            ms = None if args.no_torch else time_torchscript(fused, x, threads, args.runs,
+            ms = None if args.no_torch else time_torchscript(net, x, threads, args.runs,
                                                               args.warmup)
-            print(json.dumps({"engine": "torchscript", "model": variant, "threads": threads,
+            print(json.dumps({"engine": "torchscript", "model": name, "threads": threads,
                               "median_ms": ms}), flush=True)
 
 

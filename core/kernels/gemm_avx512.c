@@ -172,17 +172,59 @@ static void pack_a_depthwise(const igemm_job *j, const int32_t *oy, const int32_
     }
 }
 
-static void igemm_item(void *ctx, int64_t item) {
-    const igemm_job *j = ctx;
+/* Multiplies the packed A block [MR][kc] into every panel of the item. */
+static void multiply_block(const igemm_job *j, const float *apack, int32_t k0, int32_t kc,
+                           int64_t p0, int32_t m_count, int32_t panel_begin, int32_t panel_end,
+                           int first, int last) {
     const mo_conv_op *op = j->op;
     const int32_t cout = op->geom.cout;
+    const float *bias = op->packed + (size_t)j->panels * j->k_total * GEMM_NR;
+    for (int32_t panel = panel_begin; panel < panel_end; panel++) {
+        int32_t n0 = panel * GEMM_NR, n = cout - n0 < GEMM_NR ? cout - n0 : GEMM_NR;
+        const float *b = op->packed + ((size_t)panel * j->k_total + k0) * GEMM_NR;
+        kernel_14x32(kc, apack, b, j->out + p0 * cout + n0, cout, m_count, lanes(n),
+                     lanes(n - 16), bias + n0, first, last, op->act);
+    }
+}
+
+/* A tile of a KxK conv with many input channels, one tap at a time: taps that fall in the
+ * zero padding for every pixel of the tile are skipped (dilated ASPP convs on small maps
+ * have many), which leaves each output's sum unchanged but for terms that are exactly 0. */
+static void tile_by_taps(const igemm_job *j, const float **rows, float *apack, int64_t p0,
+                         int32_t m_count, int32_t panel_begin, int32_t panel_end) {
+    const int32_t cin = j->op->geom.cin, taps = j->op->geom.kernel * j->op->geom.kernel;
+    int32_t active[MAX_TAPS], n_active = 0;
+    for (int32_t t = 0; t < taps; t++) {
+        int used = 0;
+        for (int32_t m = 0; m < m_count && !used; m++) used = rows[m * taps + t] != j->zeros;
+        if (used) active[n_active++] = t;
+    }
+    if (n_active == 0) { /* every tap in the padding: the bias alone */
+        multiply_block(j, apack, 0, 0, p0, m_count, panel_begin, panel_end, 1, 1);
+        return;
+    }
+    for (int32_t a = 0; a < n_active; a++) {
+        const int32_t t = active[a];
+        for (int32_t c0 = 0; c0 < cin; c0 += GEMM_KC) {
+            int32_t kc = cin - c0 < GEMM_KC ? cin - c0 : GEMM_KC;
+            for (int32_t m = 0; m < GEMM_MR; m++)
+                memcpy(apack + m * GEMM_KC, rows[m * taps + t] + c0, sizeof(float) * (size_t)kc);
+            multiply_block(j, apack, t * cin + c0, kc, p0, m_count, panel_begin, panel_end,
+                           a == 0 && c0 == 0, a + 1 == n_active && c0 + kc == cin);
+        }
+    }
+}
+
+static void igemm_item(void *ctx, int64_t item) {
+    const igemm_job *j = ctx;
+    const mo_conv_geom *g = &j->op->geom;
     const int32_t tile_begin = (int32_t)(item / j->panel_chunks) * j->tiles_per_item;
     const int32_t panel_begin = (int32_t)(item % j->panel_chunks) * j->panels_per_item;
     const int32_t tile_end = tile_begin + j->tiles_per_item < j->tiles
                                  ? tile_begin + j->tiles_per_item : j->tiles;
     const int32_t panel_end = panel_begin + j->panels_per_item < j->panels
                                   ? panel_begin + j->panels_per_item : j->panels;
-    const float *bias = op->packed + (size_t)j->panels * j->k_total * GEMM_NR;
+    const int by_taps = !j->dw && g->kernel > 1 && g->cin >= 64;
     _Alignas(64) float apack[GEMM_MR * GEMM_KC];
     const float *rows[GEMM_MR * MAX_TAPS];
     int32_t oy[GEMM_MR], ox[GEMM_MR];
@@ -191,16 +233,16 @@ static void igemm_item(void *ctx, int64_t item) {
         int32_t m_count = j->pixels - p0 < GEMM_MR ? (int32_t)(j->pixels - p0) : GEMM_MR;
         tile_pixels(j, p0, m_count, oy, ox);
         if (!j->dw) gather_rows(j, oy, ox, rows);
+        if (by_taps) {
+            tile_by_taps(j, rows, apack, p0, m_count, panel_begin, panel_end);
+            continue;
+        }
         for (int32_t k0 = 0; k0 < j->k_total; k0 += GEMM_KC) {
             int32_t kc = j->k_total - k0 < GEMM_KC ? j->k_total - k0 : GEMM_KC;
             if (j->dw) pack_a_depthwise(j, oy, ox, k0, kc, apack);
             else pack_a(j, rows, k0, kc, apack);
-            for (int32_t panel = panel_begin; panel < panel_end; panel++) {
-                int32_t n0 = panel * GEMM_NR, n = cout - n0 < GEMM_NR ? cout - n0 : GEMM_NR;
-                const float *b = op->packed + ((size_t)panel * j->k_total + k0) * GEMM_NR;
-                kernel_14x32(kc, apack, b, j->out + p0 * cout + n0, cout, m_count, lanes(n),
-                             lanes(n - 16), bias + n0, k0 == 0, k0 + kc == j->k_total, op->act);
-            }
+            multiply_block(j, apack, k0, kc, p0, m_count, panel_begin, panel_end, k0 == 0,
+                           k0 + kc == j->k_total);
         }
     }
 }
