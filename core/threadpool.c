@@ -18,13 +18,13 @@
 #define CPU_RELAX() ((void)0)
 #endif
 
-#define SPIN_ROUNDS 20000 /* about 0.1-1 ms of polling before a worker sleeps */
+#define SPIN_ROUNDS 4000 /* some tens of microseconds of polling before waiting harder */
 
 struct mo_threadpool {
     int32_t threads;
     pthread_t *workers;
     pthread_mutex_t lock;
-    pthread_cond_t start;
+    pthread_cond_t start, done;
     /* The current job. */
     mo_parallel_fn fn;
     void *ctx;
@@ -64,7 +64,11 @@ static void *worker(void *arg) {
         seen = wait_for_job(p, seen);
         if (atomic_load(&p->quit)) break;
         drain(p);
-        atomic_fetch_sub_explicit(&p->active, 1, memory_order_release);
+        if (atomic_fetch_sub_explicit(&p->active, 1, memory_order_acq_rel) == 1) {
+            pthread_mutex_lock(&p->lock); /* the caller may be asleep on `done` */
+            pthread_cond_signal(&p->done);
+            pthread_mutex_unlock(&p->lock);
+        }
     }
     return NULL;
 }
@@ -78,6 +82,7 @@ mo_status mo_threadpool_create(mo_threadpool **out, int32_t threads, mo_error *e
     p->threads = threads;
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->start, NULL);
+    pthread_cond_init(&p->done, NULL);
     p->workers = calloc((size_t)threads, sizeof *p->workers);
     int32_t started = 0;
     for (; p->workers && started < threads - 1; started++)
@@ -100,6 +105,7 @@ void mo_threadpool_free(mo_threadpool *p) {
     for (int32_t i = 0; p->workers && i < p->threads - 1; i++) pthread_join(p->workers[i], NULL);
     pthread_mutex_destroy(&p->lock);
     pthread_cond_destroy(&p->start);
+    pthread_cond_destroy(&p->done);
     free(p->workers);
     free(p);
 }
@@ -123,5 +129,14 @@ void mo_threadpool_run(mo_threadpool *p, int64_t n, mo_parallel_fn fn, void *ctx
     pthread_cond_broadcast(&p->start);
     pthread_mutex_unlock(&p->lock);
     drain(p);
-    while (atomic_load_explicit(&p->active, memory_order_acquire) > 0) CPU_RELAX();
+    /* Spin for the usual few microseconds; if the workers take longer (one was descheduled by
+     * another process), sleep until the last one signals instead of burning the core. */
+    for (int spins = 0; spins < SPIN_ROUNDS; spins++) {
+        if (atomic_load_explicit(&p->active, memory_order_acquire) == 0) return;
+        CPU_RELAX();
+    }
+    pthread_mutex_lock(&p->lock);
+    while (atomic_load_explicit(&p->active, memory_order_acquire) > 0)
+        pthread_cond_wait(&p->done, &p->lock);
+    pthread_mutex_unlock(&p->lock);
 }

@@ -187,61 +187,78 @@ static void multiply_block(const igemm_job *j, const float *apack, int32_t k0, i
     }
 }
 
-/* A tile of a KxK conv with many input channels, one tap at a time: taps that fall in the
- * zero padding for every pixel of the tile are skipped (dilated ASPP convs on small maps
- * have many), which leaves each output's sum unchanged but for terms that are exactly 0. */
-static void tile_by_taps(const igemm_job *j, const float **rows, float *apack, int64_t p0,
-                         int32_t m_count, int32_t panel_begin, int32_t panel_end) {
-    const int32_t cin = j->op->geom.cin, taps = j->op->geom.kernel * j->op->geom.kernel;
-    int32_t active[MAX_TAPS], n_active = 0;
-    for (int32_t t = 0; t < taps; t++) {
-        int used = 0;
-        for (int32_t m = 0; m < m_count && !used; m++) used = rows[m * taps + t] != j->zeros;
-        if (used) active[n_active++] = t;
-    }
-    if (n_active == 0) { /* every tap in the padding: the bias alone */
-        multiply_block(j, apack, 0, 0, p0, m_count, panel_begin, panel_end, 1, 1);
-        return;
-    }
-    for (int32_t a = 0; a < n_active; a++) {
-        const int32_t t = active[a];
-        for (int32_t c0 = 0; c0 < cin; c0 += GEMM_KC) {
-            int32_t kc = cin - c0 < GEMM_KC ? cin - c0 : GEMM_KC;
-            for (int32_t m = 0; m < GEMM_MR; m++)
-                memcpy(apack + m * GEMM_KC, rows[m * taps + t] + c0, sizeof(float) * (size_t)kc);
-            multiply_block(j, apack, t * cin + c0, kc, p0, m_count, panel_begin, panel_end,
-                           a == 0 && c0 == 0, a + 1 == n_active && c0 + kc == cin);
-        }
-    }
-}
+#define ITEM_TILES 16 /* most tiles one work item sweeps per block of B */
 
+/* One work item: a few tiles by a few panels. The depth blocks are the outer loop, so each
+ * block of B (GEMM_KC x the item's panels) stays in cache while the item's tiles stream
+ * through it; partial sums wait in the output between blocks.
+ *
+ * KxK convs with many input channels take their depth blocks one tap at a time, and a tile
+ * skips the taps that fall in the zero padding for all its pixels (dilated ASPP convs on
+ * small maps have many): each output's sum is unchanged but for terms that are exactly 0. */
 static void igemm_item(void *ctx, int64_t item) {
     const igemm_job *j = ctx;
     const mo_conv_geom *g = &j->op->geom;
+    const int32_t cin = g->cin, taps = g->kernel * g->kernel;
     const int32_t tile_begin = (int32_t)(item / j->panel_chunks) * j->tiles_per_item;
     const int32_t panel_begin = (int32_t)(item % j->panel_chunks) * j->panels_per_item;
     const int32_t tile_end = tile_begin + j->tiles_per_item < j->tiles
                                  ? tile_begin + j->tiles_per_item : j->tiles;
     const int32_t panel_end = panel_begin + j->panels_per_item < j->panels
                                   ? panel_begin + j->panels_per_item : j->panels;
-    const int by_taps = !j->dw && g->kernel > 1 && g->cin >= 64;
+    const int32_t n_tiles = tile_end - tile_begin;
+    const int by_taps = !j->dw && taps > 1 && cin >= 64;
     _Alignas(64) float apack[GEMM_MR * GEMM_KC];
+    int32_t oy[ITEM_TILES][GEMM_MR], ox[ITEM_TILES][GEMM_MR], m_count[ITEM_TILES];
+    int64_t p0[ITEM_TILES];
+    /* For by_taps: which taps each tile uses, and its first and last. */
+    uint8_t active[ITEM_TILES][MAX_TAPS];
+    int32_t first_tap[ITEM_TILES], last_tap[ITEM_TILES];
     const float *rows[GEMM_MR * MAX_TAPS];
-    int32_t oy[GEMM_MR], ox[GEMM_MR];
-    for (int32_t tile = tile_begin; tile < tile_end; tile++) {
-        int64_t p0 = (int64_t)tile * GEMM_MR;
-        int32_t m_count = j->pixels - p0 < GEMM_MR ? (int32_t)(j->pixels - p0) : GEMM_MR;
-        tile_pixels(j, p0, m_count, oy, ox);
-        if (!j->dw) gather_rows(j, oy, ox, rows);
-        if (by_taps) {
-            tile_by_taps(j, rows, apack, p0, m_count, panel_begin, panel_end);
-            continue;
+    for (int32_t i = 0; i < n_tiles; i++) {
+        p0[i] = (int64_t)(tile_begin + i) * GEMM_MR;
+        m_count[i] = j->pixels - p0[i] < GEMM_MR ? (int32_t)(j->pixels - p0[i]) : GEMM_MR;
+        tile_pixels(j, p0[i], m_count[i], oy[i], ox[i]);
+        if (!by_taps) continue;
+        gather_rows(j, oy[i], ox[i], rows);
+        first_tap[i] = -1;
+        for (int32_t t = 0; t < taps; t++) {
+            int used = 0;
+            for (int32_t m = 0; m < m_count[i] && !used; m++) used = rows[m * taps + t] != j->zeros;
+            active[i][t] = (uint8_t)used;
+            if (used && first_tap[i] < 0) first_tap[i] = t;
+            if (used) last_tap[i] = t;
         }
-        for (int32_t k0 = 0; k0 < j->k_total; k0 += GEMM_KC) {
-            int32_t kc = j->k_total - k0 < GEMM_KC ? j->k_total - k0 : GEMM_KC;
-            if (j->dw) pack_a_depthwise(j, oy, ox, k0, kc, apack);
-            else pack_a(j, rows, k0, kc, apack);
-            multiply_block(j, apack, k0, kc, p0, m_count, panel_begin, panel_end, k0 == 0,
+        if (first_tap[i] < 0) /* every tap in the padding: the bias alone */
+            multiply_block(j, apack, 0, 0, p0[i], m_count[i], panel_begin, panel_end, 1, 1);
+    }
+    if (by_taps) {
+        for (int32_t t = 0; t < taps; t++)
+            for (int32_t c0 = 0; c0 < cin; c0 += GEMM_KC) {
+                const int32_t kc = cin - c0 < GEMM_KC ? cin - c0 : GEMM_KC;
+                for (int32_t i = 0; i < n_tiles; i++) {
+                    if (first_tap[i] < 0 || !active[i][t]) continue;
+                    gather_rows(j, oy[i], ox[i], rows);
+                    for (int32_t m = 0; m < GEMM_MR; m++)
+                        memcpy(apack + m * GEMM_KC, rows[m * taps + t] + c0,
+                               sizeof(float) * (size_t)kc);
+                    multiply_block(j, apack, t * cin + c0, kc, p0[i], m_count[i], panel_begin,
+                                   panel_end, t == first_tap[i] && c0 == 0,
+                                   t == last_tap[i] && c0 + kc == cin);
+                }
+            }
+        return;
+    }
+    for (int32_t k0 = 0; k0 < j->k_total; k0 += GEMM_KC) {
+        const int32_t kc = j->k_total - k0 < GEMM_KC ? j->k_total - k0 : GEMM_KC;
+        for (int32_t i = 0; i < n_tiles; i++) {
+            if (j->dw) {
+                pack_a_depthwise(j, oy[i], ox[i], k0, kc, apack);
+            } else {
+                gather_rows(j, oy[i], ox[i], rows);
+                pack_a(j, rows, k0, kc, apack);
+            }
+            multiply_block(j, apack, k0, kc, p0[i], m_count[i], panel_begin, panel_end, k0 == 0,
                            k0 + kc == j->k_total);
         }
     }
@@ -260,7 +277,9 @@ static void run(igemm_job *j, mo_threadpool *pool) {
      * each keeps its B panels in L2. The split never changes what a single output sums. */
     j->panels_per_item = j->panels < 8 ? j->panels : 8;
     j->panel_chunks = (j->panels + j->panels_per_item - 1) / j->panels_per_item;
-    j->tiles_per_item = 4;
+    /* Enough items to keep every thread busy; up to ITEM_TILES tiles share each B block. */
+    int32_t per_thread = j->tiles / (4 * mo_threadpool_size(pool) * j->panel_chunks);
+    j->tiles_per_item = per_thread < 1 ? 1 : per_thread > ITEM_TILES ? ITEM_TILES : per_thread;
     int64_t items =
         (int64_t)((j->tiles + j->tiles_per_item - 1) / j->tiles_per_item) * j->panel_chunks;
     mo_threadpool_run(pool, items, igemm_item, j);
