@@ -3,9 +3,11 @@
  * `eval coco --gt GT.json --dt DT.json` prints COCOeval.summarize()'s twelve lines (text-identical
  * to pycocotools), then with --per-class a table of per-category AP; --json prints one line
  * {"stats":[12 numbers],"per_category":{"<category id>":AP,...}} instead; --timing writes the
- * time of each phase to stderr. The dataset-runner mode (--model M --images DIR) is reserved:
- * its flags are recognised and refused until it exists. */
+ * time of each phase to stderr. `eval coco --gt GT.json --model M --images DIR` first runs the
+ * detector over the images (eval_run_coco.c), optionally saves the results (--save-results),
+ * then evaluates that very text and prints the same output as --dt would. */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,35 +38,119 @@ void mo_eval_json_double(FILE *out, double v) {
     if (!strpbrk(buf, ".e")) fputs(".0", out);
 }
 
-int mo_eval_runner_flag(const char *cmd, const char *arg) {
-    static const char *const runner[] = {"--model", "--images", "--config", "--threads", "--out"};
-    for (size_t i = 0; i < sizeof runner / sizeof runner[0]; i++) {
-        size_t n = strlen(runner[i]);
-        if (!strncmp(arg, runner[i], n) && (arg[n] == '\0' || arg[n] == '=')) {
-            cli_error(cmd,
-                      "%s: running a model over a data set is not available yet; evaluate "
-                      "saved results instead (see --help)",
-                      runner[i]);
-            return 1;
-        }
-    }
-    return 0;
-}
-
 static void coco_usage(FILE *out) {
     fprintf(out,
             "usage: mobileone eval coco --gt GT.json --dt DT.json [--json] [--per-class] "
+            "[--timing]\n"
+            "       mobileone eval coco --gt GT.json --model M --images DIR [--save-results FILE]\n"
+            "                           [--config C] [--threads N] [--json] [--per-class] "
             "[--timing]\n\n"
             "COCO bbox mAP exactly as pycocotools' COCOeval (iouType 'bbox'): the twelve\n"
             "summarize() lines, identical to pycocotools' text.\n\n"
             "  --gt FILE      COCO instances file (images, annotations with iscrowd and area,\n"
             "                 categories)\n"
             "  --dt FILE      results: a JSON list of {image_id, category_id, bbox, score}\n"
+            "  --model M      instead of --dt: run this detection model over every image of\n"
+            "                 --gt (<DIR>/<file_name>) with its config's score_thresh (0.001),\n"
+            "                 then evaluate; progress and images/s on stderr\n"
+            "  --images DIR   the folder file_name is relative to (with --model)\n"
+            "  --save-results FILE  also write the results JSON (the text that was evaluated)\n"
+            "  --config C     JSON config overriding the one embedded in the model\n"
+            "  --threads N    threads (default: one per core)\n"
             "  --json         one line {\"stats\":[12],\"per_category\":{\"<id>\":AP,...}}\n"
             "  --per-class    after the summary, the AP@[.50:.95] of every category\n"
             "  --timing       time of each phase (parse, evaluate, accumulate) on stderr\n"
             "  -h, --help     this help\n\n"
-            "Running a model over a data set (--model M --images DIR) is not available yet.\n");
+            "Category ids with --model: the config's category_ids when given; an 81-class model\n"
+            "(background + 80) is mapped onto COCO's 91 ids; otherwise the label is the id.\n"
+            "An image that cannot be read is named on stderr and counts as an image without\n"
+            "detections; the summary is still printed and the exit status is 1.\n");
+}
+
+typedef struct coco_opts {
+    const char *gt, *dt, *model, *images, *save, *config;
+    long threads;
+    int json, per_class, timing;
+} coco_opts;
+
+static int coco_parse(int argc, char **argv, coco_opts *o) {
+    const char *cmd = argv[0];
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int r;
+        const char **slot = NULL;
+        if ((r = cli_flag(argc, argv, &i, "--gt", &v)))
+            slot = &o->gt;
+        else if ((r = cli_flag(argc, argv, &i, "--dt", &v)))
+            slot = &o->dt;
+        else if ((r = cli_flag(argc, argv, &i, "--model", &v)))
+            slot = &o->model;
+        else if ((r = cli_flag(argc, argv, &i, "--images", &v)))
+            slot = &o->images;
+        else if ((r = cli_flag(argc, argv, &i, "--save-results", &v)))
+            slot = &o->save;
+        else if ((r = cli_flag(argc, argv, &i, "--config", &v)))
+            slot = &o->config;
+        else if ((r = cli_flag(argc, argv, &i, "--threads", &v))) {
+            if (r < 0) return 0;
+            if (!cli_parse_int(v, 1, 1024, &o->threads)) {
+                cli_error(cmd, "--threads '%s': expected an integer in 1..1024", v);
+                return 0;
+            }
+            continue;
+        } else if (!strcmp(argv[i], "--json")) {
+            o->json = 1;
+        } else if (!strcmp(argv[i], "--per-class")) {
+            o->per_class = 1;
+        } else if (!strcmp(argv[i], "--timing")) {
+            o->timing = 1;
+        } else {
+            cli_error(cmd, "unknown option '%s' (see --help)", argv[i]);
+            return 0;
+        }
+        if (r < 0) return 0;
+        if (slot) *slot = v;
+    }
+    if (o->model && o->dt) {
+        cli_error(cmd, "--dt and --model are alternatives: evaluate saved results or run a model");
+        return 0;
+    }
+    if (!o->model && (o->images || o->save || o->config || o->threads)) {
+        cli_error(cmd, "%s needs --model (see --help)",
+                  o->images   ? "--images"
+                  : o->save   ? "--save-results"
+                  : o->config ? "--config"
+                              : "--threads");
+        return 0;
+    }
+    if (o->model && (!o->gt || !o->images)) {
+        cli_error(cmd, "--model needs --gt GT.json and --images DIR (see --help)");
+        return 0;
+    }
+    if (!o->model && (!o->gt || !o->dt)) {
+        cli_error(cmd, "needs --gt GT.json and --dt DT.json, or --gt, --model and --images "
+                       "(see --help)");
+        return 0;
+    }
+    return 1;
+}
+
+/* Writes text to path (through path.tmp, renamed when complete). Returns 0 and prints why. */
+static int save_text(const char *cmd, const char *path, const char *text, size_t len) {
+    size_t n = strlen(path);
+    char *tmp = malloc(n + 5);
+    if (!tmp) return 0;
+    snprintf(tmp, n + 5, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    int ok = f && fwrite(text, 1, len, f) == len;
+    if (f) ok &= fclose(f) == 0;
+    if (ok) ok = rename(tmp, path) == 0;
+    if (!ok) {
+        cli_error(cmd, "%s: cannot write: %s", path, strerror(errno));
+        remove(tmp);
+    }
+    free(tmp);
+    return ok;
 }
 
 int mo_eval_coco_main(int argc, char **argv) {
@@ -73,43 +159,34 @@ int mo_eval_coco_main(int argc, char **argv) {
         coco_usage(stdout);
         return 0;
     }
-    const char *gt_path = NULL, *dt_path = NULL;
-    int json = 0, per_class = 0, timing = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int r;
-        if ((r = cli_flag(argc, argv, &i, "--gt", &v))) {
-            if (r < 0) return 2;
-            gt_path = v;
-        } else if ((r = cli_flag(argc, argv, &i, "--dt", &v))) {
-            if (r < 0) return 2;
-            dt_path = v;
-        } else if (!strcmp(argv[i], "--json")) {
-            json = 1;
-        } else if (!strcmp(argv[i], "--per-class")) {
-            per_class = 1;
-        } else if (!strcmp(argv[i], "--timing")) {
-            timing = 1;
-        } else if (mo_eval_runner_flag(cmd, argv[i])) {
-            return 2;
-        } else {
-            cli_error(cmd, "unknown option '%s' (see --help)", argv[i]);
-            return 2;
-        }
-    }
-    if (!gt_path || !dt_path) {
-        cli_error(cmd, "needs --gt GT.json and --dt DT.json (see --help)");
-        return 2;
-    }
+    coco_opts o = {0};
+    if (!coco_parse(argc, argv, &o)) return 2;
     mo_error err = {0};
     mo_coco_gt *gt = NULL;
     mo_coco_dets *dt = NULL;
     mo_coco_eval *ev = NULL;
-    int rc = 1;
+    char *results = NULL;
+    int rc = 1, run_rc = 0;
     double t0 = mo_eval_now();
-    if (mo_coco_gt_load(&gt, gt_path, &err) != MO_OK) goto fail;
+    if (mo_coco_gt_load(&gt, o.gt, &err) != MO_OK) goto fail;
     double t1 = mo_eval_now();
-    if (mo_coco_dets_load(&dt, dt_path, gt, &err) != MO_OK) goto fail;
+    if (o.model) {
+        mo_eval_coco_run_opts ro = {.cmd = cmd,
+                                    .model = o.model,
+                                    .config = o.config,
+                                    .gt_path = o.gt,
+                                    .images = o.images,
+                                    .threads = o.threads};
+        size_t len = 0;
+        run_rc = mo_eval_coco_run(&ro, gt, &results, &len);
+        if (run_rc < 0) goto done;
+        if (o.save && !save_text(cmd, o.save, results, len)) goto done;
+        if (mo_coco_dets_parse(&dt, results, len, o.save ? o.save : "the results", gt, &err) !=
+            MO_OK)
+            goto fail;
+    } else if (mo_coco_dets_load(&dt, o.dt, gt, &err) != MO_OK) {
+        goto fail;
+    }
     double t2 = mo_eval_now();
     mo_coco_params params = mo_coco_default_params();
     if (mo_coco_evaluate(&ev, gt, dt, &params, &err) != MO_OK) goto fail;
@@ -117,7 +194,7 @@ int mo_eval_coco_main(int argc, char **argv) {
     double stats[12];
     mo_coco_stats(ev, stats);
     int32_t K = mo_coco_gt_num_categories(gt);
-    if (json) {
+    if (o.json) {
         fputs("{\"stats\":[", stdout);
         for (int i = 0; i < 12; i++) {
             if (i) fputc(',', stdout);
@@ -131,26 +208,28 @@ int mo_eval_coco_main(int argc, char **argv) {
         fputs("}}\n", stdout);
     } else {
         mo_coco_summarize(stdout, stats);
-        if (per_class) mo_coco_print_per_category(stdout, gt, ev);
+        if (o.per_class) mo_coco_print_per_category(stdout, gt, ev);
     }
     fflush(stdout);
     double t4 = mo_eval_now();
-    if (timing) {
+    if (o.timing) {
         double ev_s, acc_s;
         mo_coco_eval_timing(ev, &ev_s, &acc_s);
         fprintf(stderr,
-                "timing: parse gt %.3f s (%d images, %lld annotations), parse dt %.3f s (%lld "
+                "timing: parse gt %.3f s (%d images, %lld annotations), %s%.3f s (%lld "
                 "detections), evaluate %.3f s, accumulate %.3f s, summarize %.3f s, "
                 "total %.3f s\n",
                 t1 - t0, mo_coco_gt_num_images(gt), (long long)mo_coco_gt_num_annotations(gt),
-                t2 - t1, (long long)mo_coco_dets_count(dt), ev_s, acc_s,
+                o.model ? "run the model + parse its results " : "parse dt ", t2 - t1,
+                (long long)mo_coco_dets_count(dt), ev_s, acc_s,
                 (t3 - t2 - ev_s - acc_s) + (t4 - t3), t4 - t0);
     }
-    rc = 0;
+    rc = run_rc ? 1 : 0;
     goto done;
 fail:
     cli_error(cmd, "%s", err.message);
 done:
+    free(results);
     mo_coco_eval_free(ev);
     mo_coco_dets_free(dt);
     mo_coco_gt_free(gt);
@@ -160,7 +239,7 @@ done:
 static void eval_usage(FILE *out) {
     fprintf(out, "usage: mobileone eval <coco|voc|ade20k|miou> [options]   (mobileone eval <name> "
                  "--help)\n\n"
-                 "  coco     COCO bbox mAP from a results file, exactly as pycocotools\n"
+                 "  coco     COCO bbox mAP from a results file or a model, exactly as pycocotools\n"
                  "  voc      Pascal VOC 2012 mIoU (21 classes, ignore 255), as mmseg\n"
                  "  ade20k   ADE20K mIoU (150 classes, reduce_zero_label), as mmseg\n"
                  "  miou     mIoU for any number of classes, as mmseg\n");
@@ -191,7 +270,11 @@ int mo_cmd_eval(int argc, char **argv) {
         free(av);
         return rc;
     }
-    if (mo_eval_runner_flag(argv[0], sub)) return 2;
+    if (!strncmp(sub, "--", 2)) {
+        cli_error(argv[0], "'%s': name the evaluation first: eval coco|voc|ade20k|miou %s ...", sub,
+                  sub);
+        return 2;
+    }
     cli_error(argv[0], "unknown evaluation '%s' (coco, voc, ade20k or miou)", sub);
     return 2;
 }
