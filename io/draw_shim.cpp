@@ -1,4 +1,5 @@
-// draw_shim.cpp - rectangles, labels and image encoding with OpenCV's imgproc / imgcodecs.
+// draw_shim.cpp - rectangles, labels and image encoding with OpenCV's imgproc / imgcodecs;
+// part of the module mobileone-opencv.so (see opencv_plugin.h), reached through opencv_plugin.c.
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -13,6 +14,7 @@ extern "C" {
 #include "draw.h"
 #include "error.h"
 }
+#include "opencv_plugin.h"
 
 // A bright colour per label (RGB), stable across runs.
 static cv::Scalar label_colour(int32_t label) {
@@ -23,8 +25,8 @@ static cv::Scalar label_colour(int32_t label) {
     return cv::Scalar(c[0], c[1], c[2]);
 }
 
-extern "C" void mo_draw_detections(mo_image *img, const mo_detection *dets, int32_t count,
-                                   const char *const *names, int32_t num_names) {
+static void draw_detections(mo_image *img, const mo_detection *dets, int32_t count,
+                            const char *const *names, int32_t num_names) {
     cv::Mat rgb(img->height, img->width, CV_8UC3, img->rgb);
     const int thick = std::max(1, (int)std::lround(std::min(img->width, img->height) / 300.0));
     const double font = std::max(0.35, std::min(img->width, img->height) / 900.0);
@@ -48,7 +50,7 @@ extern "C" void mo_draw_detections(mo_image *img, const mo_detection *dets, int3
     }
 }
 
-extern "C" mo_status mo_image_write(const char *path, const mo_image *img, mo_error *err) {
+static mo_status image_write(const char *path, const mo_image *img, mo_error *err) {
     std::string p(path);
     size_t slash = p.find_last_of('/'), dot = p.find_last_of('.');
     if (dot == std::string::npos || (slash != std::string::npos && dot < slash))
@@ -72,4 +74,9 @@ extern "C" mo_status mo_image_write(const char *path, const mo_image *img, mo_er
         return mo_error_set(err, MO_ERR_IO, "%s: cannot rename: %s", path, std::strerror(errno));
     }
     return MO_OK;
+}
+
+void mo_cv_fill_draw(mo_opencv_api *api) {
+    api->draw_detections = draw_detections;
+    api->image_write = image_write;
 }

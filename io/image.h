@@ -1,6 +1,8 @@
 /* image.h - decoded images (RGB u8, row-major, 3 bytes a pixel) and their preprocessing.
  *
- * Decoding goes through OpenCV (io/opencv_shim.cpp; C outside, C++ inside). Resizing for
+ * PNG and JPEG are decoded in C (io/image_decode.c: libpng, libjpeg) exactly as OpenCV's
+ * cv::imread(IMREAD_COLOR) decodes them; other formats go through OpenCV, in the module
+ * mobileone-opencv.so loaded on first use (io/opencv_plugin.h). Resizing for
  * classification is PIL's antialiased bilinear resample, written here, because timm's and
  * torchvision's eval transforms run on PIL images and users compare our top-k with theirs.
  */
@@ -16,7 +18,11 @@ typedef struct mo_image {
     uint8_t *rgb; /* width * height * 3 bytes, owned (free with mo_image_free) */
 } mo_image;
 
-/* Decodes the image file at path (any format OpenCV reads) to RGB; alpha is dropped. */
+/* Decodes the image file at path (any format OpenCV reads) to RGB as cv::imread(IMREAD_COLOR)
+ * does: alpha dropped, 16-bit samples >> 8, the EXIF orientation of JPEGs applied. The format is
+ * told by the first bytes. img->rgb is allocated (free with mo_image_free); NULL on error, which
+ * names the file (MO_ERR_IO cannot open, MO_ERR_FORMAT cannot decode, MO_ERR_UNSUPPORTED not
+ * PNG / JPEG and the OpenCV module cannot be loaded). */
 mo_status mo_image_read(mo_image *img, const char *path, mo_error *err);
 mo_status mo_image_alloc(mo_image *img, int32_t width, int32_t height, mo_error *err);
 void mo_image_free(mo_image *img);

@@ -1,4 +1,5 @@
-// opencv_shim.cpp - the only file that speaks OpenCV's C++ API; everything outside sees C.
+// opencv_shim.cpp - cv::imread for the formats that io/image_decode.c leaves to OpenCV (and for
+// tests comparing the two); part of the module mobileone-opencv.so (see opencv_plugin.h).
 // Decoding keeps to imgcodecs; colors leave here as RGB (OpenCV works in BGR).
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -10,8 +11,9 @@ extern "C" {
 #include "error.h"
 #include "image.h"
 }
+#include "opencv_plugin.h"
 
-extern "C" mo_status mo_image_read(mo_image *img, const char *path, mo_error *err) {
+static mo_status image_read(mo_image *img, const char *path, mo_error *err) {
     img->rgb = nullptr;
     cv::Mat bgr;
     try {
@@ -30,4 +32,8 @@ extern "C" mo_status mo_image_read(mo_image *img, const char *path, mo_error *er
     cv::Mat rgb(bgr.rows, bgr.cols, CV_8UC3, img->rgb);
     cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
     return MO_OK;
+}
+
+void mo_cv_fill_image(mo_opencv_api *api) {
+    api->image_read = image_read;
 }

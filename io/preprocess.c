@@ -5,20 +5,6 @@
 #include "error.h"
 #include "image.h"
 
-mo_status mo_image_alloc(mo_image *img, int32_t width, int32_t height, mo_error *err) {
-    img->width = width;
-    img->height = height;
-    img->rgb = malloc((size_t)width * height * 3);
-    if (!img->rgb) return mo_error_set(err, MO_ERR_MEMORY, "out of memory for a %dx%d image",
-                                       width, height);
-    return MO_OK;
-}
-
-void mo_image_free(mo_image *img) {
-    free(img->rgb);
-    img->rgb = NULL;
-}
-
 mo_status mo_preprocess_classify(const mo_image *img, int32_t size, float crop_pct,
                                  const float mean[3], const float std[3], float *out,
                                  mo_error *err) {

@@ -1,4 +1,5 @@
-// seg_video.cpp - OpenCV VideoCapture / VideoWriter behind seg_video.h's C API.
+// seg_video.cpp - OpenCV VideoCapture / VideoWriter behind seg_video.h's C API; part of the
+// module mobileone-opencv.so (see opencv_plugin.h), reached through io/opencv_plugin.c.
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
@@ -10,6 +11,7 @@ extern "C" {
 #include "error.h"
 #include "seg_video.h"
 }
+#include "opencv_plugin.h"
 
 struct mo_seg_video_reader {
     cv::VideoCapture cap;
@@ -22,9 +24,9 @@ struct mo_seg_video_writer {
     int32_t width, height;
 };
 
-extern "C" mo_status mo_seg_video_open(mo_seg_video_reader **out, const char *path,
-                                       int32_t *width, int32_t *height, double *fps,
-                                       int64_t *frames, mo_error *err) {
+static mo_status seg_video_open(mo_seg_video_reader **out, const char *path,
+                                int32_t *width, int32_t *height, double *fps,
+                                int64_t *frames, mo_error *err) {
     *out = nullptr;
     auto *r = new (std::nothrow) mo_seg_video_reader;
     if (!r) return mo_error_set(err, MO_ERR_MEMORY, "%s: out of memory", path);
@@ -47,7 +49,7 @@ extern "C" mo_status mo_seg_video_open(mo_seg_video_reader **out, const char *pa
     return MO_OK;
 }
 
-extern "C" int mo_seg_video_read(mo_seg_video_reader *r, mo_image *img) {
+static int seg_video_read(mo_seg_video_reader *r, mo_image *img) {
     try {
         if (!r->cap.read(r->bgr) || r->bgr.empty()) return 0;
     } catch (const cv::Exception &) {
@@ -60,7 +62,7 @@ extern "C" int mo_seg_video_read(mo_seg_video_reader *r, mo_image *img) {
     return 1;
 }
 
-extern "C" void mo_seg_video_close(mo_seg_video_reader *r) {
+static void seg_video_close(mo_seg_video_reader *r) {
     delete r;
 }
 
@@ -69,16 +71,9 @@ static int has_ext(const char *path, const char *ext) {
     return n > k && !strcasecmp(path + n - k, ext);
 }
 
-extern "C" int mo_seg_is_video_path(const char *path) {
-    static const char *const exts[] = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v"};
-    for (const char *e : exts)
-        if (has_ext(path, e)) return 1;
-    return 0;
-}
-
-extern "C" mo_status mo_seg_video_writer_open(mo_seg_video_writer **out, const char *path,
-                                              int32_t width, int32_t height, double fps,
-                                              mo_error *err) {
+static mo_status seg_video_writer_open(mo_seg_video_writer **out, const char *path,
+                                       int32_t width, int32_t height, double fps,
+                                       mo_error *err) {
     *out = nullptr;
     auto *w = new (std::nothrow) mo_seg_video_writer;
     if (!w) return mo_error_set(err, MO_ERR_MEMORY, "%s: out of memory", path);
@@ -101,12 +96,21 @@ extern "C" mo_status mo_seg_video_writer_open(mo_seg_video_writer **out, const c
     return MO_OK;
 }
 
-extern "C" void mo_seg_video_write(mo_seg_video_writer *w, const uint8_t *rgb) {
+static void seg_video_write(mo_seg_video_writer *w, const uint8_t *rgb) {
     cv::Mat in(w->height, w->width, CV_8UC3, const_cast<uint8_t *>(rgb));
     cv::cvtColor(in, w->bgr, cv::COLOR_RGB2BGR);
     w->writer.write(w->bgr);
 }
 
-extern "C" void mo_seg_video_writer_close(mo_seg_video_writer *w) {
+static void seg_video_writer_close(mo_seg_video_writer *w) {
     delete w;
+}
+
+void mo_cv_fill_seg_video(mo_opencv_api *api) {
+    api->seg_video_open = seg_video_open;
+    api->seg_video_read = seg_video_read;
+    api->seg_video_close = seg_video_close;
+    api->seg_video_writer_open = seg_video_writer_open;
+    api->seg_video_write = seg_video_write;
+    api->seg_video_writer_close = seg_video_writer_close;
 }

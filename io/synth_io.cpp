@@ -1,5 +1,6 @@
 // synth_io.cpp - JPEG encoding and video writing for `mobileone synth`, through OpenCV
-// (imgcodecs' imencode, videoio's VideoWriter). See synth_io.h.
+// (imgcodecs' imencode, videoio's VideoWriter). See synth_io.h. Part of the module
+// mobileone-opencv.so (see opencv_plugin.h), reached through io/opencv_plugin.c.
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -18,6 +19,7 @@ extern "C" {
 #include "error.h"
 #include "synth_io.h"
 }
+#include "opencv_plugin.h"
 
 struct mo_synth_video {
     cv::VideoWriter writer;
@@ -32,8 +34,8 @@ static void to_bgr(const uint8_t *rgb, int32_t width, int32_t height, cv::Mat &b
     cv::cvtColor(in, bgr, cv::COLOR_RGB2BGR);
 }
 
-extern "C" mo_status mo_synth_jpeg_encode(const uint8_t *rgb, int32_t width, int32_t height,
-                                          int quality, uint8_t **data, size_t *len, mo_error *err) {
+static mo_status synth_jpeg_encode(const uint8_t *rgb, int32_t width, int32_t height,
+                                   int quality, uint8_t **data, size_t *len, mo_error *err) {
     *data = nullptr;
     *len = 0;
     if (width <= 0 || height <= 0 || quality < 1 || quality > 100)
@@ -69,8 +71,8 @@ static std::string extension(const std::string &path) {
     return ext;
 }
 
-extern "C" mo_status mo_synth_video_open(mo_synth_video **out, const char *path, double fps,
-                                         int32_t width, int32_t height, mo_error *err) {
+static mo_status synth_video_open(mo_synth_video **out, const char *path, double fps,
+                                  int32_t width, int32_t height, mo_error *err) {
     *out = nullptr;
     std::string p(path), ext = extension(p);
     const char *cc;
@@ -119,7 +121,7 @@ extern "C" mo_status mo_synth_video_open(mo_synth_video **out, const char *path,
     return MO_OK;
 }
 
-extern "C" mo_status mo_synth_video_write(mo_synth_video *v, const uint8_t *rgb, mo_error *err) {
+static mo_status synth_video_write(mo_synth_video *v, const uint8_t *rgb, mo_error *err) {
     try {
         to_bgr(rgb, v->width, v->height, v->bgr);
         v->writer.write(v->bgr);
@@ -129,7 +131,7 @@ extern "C" mo_status mo_synth_video_write(mo_synth_video *v, const uint8_t *rgb,
     return MO_OK;
 }
 
-extern "C" mo_status mo_synth_video_finish(mo_synth_video *v, mo_error *err) {
+static mo_status synth_video_finish(mo_synth_video *v, mo_error *err) {
     v->writer.release();
     mo_status st = MO_OK;
     if (std::rename(v->tmp.c_str(), v->path.c_str()) != 0) {
@@ -142,14 +144,14 @@ extern "C" mo_status mo_synth_video_finish(mo_synth_video *v, mo_error *err) {
     return st;
 }
 
-extern "C" void mo_synth_video_abort(mo_synth_video *v) {
+static void synth_video_abort(mo_synth_video *v) {
     if (!v) return;
     v->writer.release();
     std::remove(v->tmp.c_str());
     delete v;
 }
 
-extern "C" int64_t mo_synth_video_count_frames(const char *path, int32_t *width, int32_t *height) {
+static int64_t synth_video_count_frames(const char *path, int32_t *width, int32_t *height) {
     try {
         cv::VideoCapture cap(path);
         if (!cap.isOpened()) return -1;
@@ -166,4 +168,13 @@ extern "C" int64_t mo_synth_video_count_frames(const char *path, int32_t *width,
     } catch (const cv::Exception &) {
         return -1;
     }
+}
+
+void mo_cv_fill_synth(mo_opencv_api *api) {
+    api->synth_jpeg_encode = synth_jpeg_encode;
+    api->synth_video_open = synth_video_open;
+    api->synth_video_write = synth_video_write;
+    api->synth_video_finish = synth_video_finish;
+    api->synth_video_abort = synth_video_abort;
+    api->synth_video_count_frames = synth_video_count_frames;
 }

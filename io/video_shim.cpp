@@ -1,4 +1,5 @@
-// video_shim.cpp - OpenCV VideoCapture / VideoWriter behind the C API of video.h.
+// video_shim.cpp - OpenCV VideoCapture / VideoWriter behind the C API of video.h; part of the
+// module mobileone-opencv.so (see opencv_plugin.h), reached through io/opencv_plugin.c.
 #include <opencv2/core.hpp>
 #include <opencv2/core/utils/logger.hpp>
 #include <opencv2/imgproc.hpp>
@@ -16,6 +17,7 @@ extern "C" {
 #include "error.h"
 #include "video.h"
 }
+#include "opencv_plugin.h"
 
 struct mo_video_reader {
     cv::VideoCapture cap;
@@ -53,7 +55,7 @@ static void quiet_decoders() {
     cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_ERROR);
 }
 
-extern "C" mo_status mo_video_open(mo_video_reader **out, const char *source, mo_error *err) {
+static mo_status video_open(mo_video_reader **out, const char *source, mo_error *err) {
     *out = nullptr;
     int cam;
     bool is_cam = camera_index(source, &cam);
@@ -92,7 +94,7 @@ extern "C" mo_status mo_video_open(mo_video_reader **out, const char *source, mo
     return MO_OK;
 }
 
-extern "C" int mo_video_read(mo_video_reader *r, mo_image *frame) {
+static int video_read(mo_video_reader *r, mo_image *frame) {
     if (!r->have_first) {
         try {
             if (!r->cap.read(r->bgr) || r->bgr.empty()) return 0;
@@ -111,13 +113,13 @@ extern "C" int mo_video_read(mo_video_reader *r, mo_image *frame) {
     return 1;
 }
 
-extern "C" double mo_video_fps(const mo_video_reader *r) { return r->fps; }
-extern "C" int64_t mo_video_frame_count(const mo_video_reader *r) { return r->frames; }
-extern "C" void mo_video_size(const mo_video_reader *r, int32_t *width, int32_t *height) {
+static double video_fps(const mo_video_reader *r) { return r->fps; }
+static int64_t video_frame_count(const mo_video_reader *r) { return r->frames; }
+static void video_size(const mo_video_reader *r, int32_t *width, int32_t *height) {
     *width = r->width;
     *height = r->height;
 }
-extern "C" void mo_video_close(mo_video_reader *r) { delete r; }
+static void video_close(mo_video_reader *r) { delete r; }
 
 static std::string extension(const std::string &path) {
     size_t slash = path.find_last_of('/'), dot = path.find_last_of('.');
@@ -127,16 +129,8 @@ static std::string extension(const std::string &path) {
     return ext;
 }
 
-extern "C" void mo_video_fourcc_for(const char *path, char fourcc[5]) {
-    std::string ext = extension(path);
-    const char *f = "MJPG";
-    if (ext == ".mp4" || ext == ".mov" || ext == ".m4v") f = "mp4v";
-    else if (ext == ".mkv" || ext == ".webm") f = "VP80";
-    std::memcpy(fourcc, f, 5);
-}
-
-extern "C" mo_status mo_video_writer_open(mo_video_writer **out, const char *path, double fps,
-                                          int32_t width, int32_t height, mo_error *err) {
+static mo_status video_writer_open(mo_video_writer **out, const char *path, double fps,
+                                   int32_t width, int32_t height, mo_error *err) {
     *out = nullptr;
     if (!(fps > 0) || width < 1 || height < 1)
         return mo_error_set(err, MO_ERR_ARGUMENT, "%s: cannot write video at %g fps, %dx%d",
@@ -170,7 +164,7 @@ extern "C" mo_status mo_video_writer_open(mo_video_writer **out, const char *pat
     return MO_OK;
 }
 
-extern "C" mo_status mo_video_write(mo_video_writer *w, const mo_image *frame, mo_error *err) {
+static mo_status video_write(mo_video_writer *w, const mo_image *frame, mo_error *err) {
     if (frame->width != w->width || frame->height != w->height)
         return mo_error_set(err, MO_ERR_ARGUMENT, "%s: frame %dx%d, the video is %dx%d",
                             w->path.c_str(), frame->width, frame->height, w->width, w->height);
@@ -185,7 +179,7 @@ extern "C" mo_status mo_video_write(mo_video_writer *w, const mo_image *frame, m
     return MO_OK;
 }
 
-extern "C" mo_status mo_video_writer_finish(mo_video_writer *w, mo_error *err) {
+static mo_status video_writer_finish(mo_video_writer *w, mo_error *err) {
     w->writer.release();
     mo_status s = MO_OK;
     if (std::rename(w->tmp.c_str(), w->path.c_str()) != 0) {
@@ -197,9 +191,22 @@ extern "C" mo_status mo_video_writer_finish(mo_video_writer *w, mo_error *err) {
     return s;
 }
 
-extern "C" void mo_video_writer_abort(mo_video_writer *w) {
+static void video_writer_abort(mo_video_writer *w) {
     if (!w) return;
     w->writer.release();
     std::remove(w->tmp.c_str());
     delete w;
+}
+
+void mo_cv_fill_video(mo_opencv_api *api) {
+    api->video_open = video_open;
+    api->video_read = video_read;
+    api->video_fps = video_fps;
+    api->video_frame_count = video_frame_count;
+    api->video_size = video_size;
+    api->video_close = video_close;
+    api->video_writer_open = video_writer_open;
+    api->video_write = video_write;
+    api->video_writer_finish = video_writer_finish;
+    api->video_writer_abort = video_writer_abort;
 }

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what mobileone needs on Debian 12 (run as root): the C toolchain, CMake, Check,
-# cJSON, libpng and OpenCV for the build and tests, and PyTorch for the reference tests.
+# cJSON, libpng, libjpeg and OpenCV for the build and tests, and PyTorch for the reference tests.
 set -euo pipefail
-packages=(build-essential cmake pkg-config check libcjson-dev libpng-dev
+packages=(build-essential cmake pkg-config check libcjson-dev libpng-dev libjpeg62-turbo-dev
           libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev libopencv-videoio-dev
           python3 python3-numpy python3-torch python3-torchvision)
 missing=()
