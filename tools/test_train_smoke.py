@@ -1,0 +1,199 @@
+"""Smoke tests of the training recipe: a few steps of train_detect.py and train_segment.py on
+a handful of tiny images made here (the synth folder layout), checkpoint + resume, export, and
+the exported files' config. When MO_BINARY_DIR names a build with the mobileone binary, the
+exports are also loaded by it (`mobileone info`, `detect`, `segment`); otherwise that part is
+skipped with a message. Reduced widths keep it to seconds; one test runs the real S0 blocks'
+fast-branch forward against the reference one."""
+
+import copy
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mobileone_ref as mo  # noqa: E402
+import safetensors_io as st  # noqa: E402
+import train_common as tc  # noqa: E402
+import train_detect as td  # noqa: E402
+import train_segment as ts  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SMALL_ARCH = {"widths": [8, 8, 16, 16, 32], "blocks": [1, 1, 1, 1], "k": 4,
+              "se_blocks": [0, 0, 0, 0]}
+
+
+def make_synth_folder(folder, n=8, size=64, seed=0):
+    """n images in the synth layout: coloured squares/circles on noise, masks and COCO."""
+    g = torch.Generator().manual_seed(seed)
+    os.makedirs(os.path.join(folder, "images"))
+    os.makedirs(os.path.join(folder, "masks"))
+    images, anns = [], []
+    yy, xx = torch.meshgrid(torch.arange(size), torch.arange(size), indexing="ij")
+    for i in range(n):
+        img = (torch.rand(3, size, size, generator=g) * 80).to(torch.uint8)
+        mask = torch.zeros(size, size, dtype=torch.uint8)
+        for _ in range(2):
+            cls = int(torch.randint(0, 6, (1,), generator=g))
+            s = int(torch.randint(10, 24, (1,), generator=g))
+            x0, y0 = (int(v) for v in torch.randint(0, size - s, (2,), generator=g))
+            cx, cy, r = x0 + s / 2, y0 + s / 2, s / 2
+            if cls % 2:
+                inside = (xx - cx) ** 2 + (yy - cy) ** 2 <= r * r
+            else:
+                inside = (xx >= x0) & (xx < x0 + s) & (yy >= y0) & (yy < y0 + s)
+            color = torch.randint(100, 256, (3, 1), generator=g).to(torch.uint8)
+            img[:, inside] = color
+            mask[inside] = cls + 1
+            anns.append({"id": len(anns) + 1, "image_id": i + 1, "iscrowd": 0,
+                         "category_id": tc.CATEGORY_IDS[cls], "bbox": [x0, y0, s, s],
+                         "area": int(inside.sum())})
+        name = "%06d" % (i + 1)
+        tc.tvio.write_jpeg(img, os.path.join(folder, "images", name + ".jpg"), 95)
+        tc.tvio.write_png(mask[None], os.path.join(folder, "masks", name + ".png"))
+        images.append({"id": i + 1, "file_name": name + ".jpg", "width": size,
+                       "height": size})
+    cats = [{"id": c, "name": n} for c, n in zip(tc.CATEGORY_IDS, tc.CLASS_NAMES)]
+    with open(os.path.join(folder, "annotations.json"), "w") as f:
+        json.dump({"images": images, "annotations": anns, "categories": cats}, f)
+
+
+class TrainSmoke(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        torch.set_num_threads(1)
+        cls.tmp = tempfile.mkdtemp(prefix="mo_train_")
+        cls.data = os.path.join(cls.tmp, "data")
+        make_synth_folder(cls.data)
+        cls.binary = tc.find_binary()
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def _args(self, module, extra):
+        import argparse
+        p = argparse.ArgumentParser()
+        tc.add_train_args(p, batch=4, lr=2e-3, epochs=2, size=64)
+        if module is td:
+            p.add_argument("--min-ratio", type=float, default=td.MIN_RATIO)
+        return p.parse_args(["--train", self.data, "--threads", "1", "--log-every", "1"]
+                            + extra)
+
+    def _train(self, module, model, loss_fn, keys, ckpt, extra=()):
+        args = self._args(module, ["--ckpt", ckpt] + list(extra))
+        tc.prepare_model(model, args, torch.device("cpu"))
+        data_cls = tc.DetectionData if module is td else tc.SegmentationData
+        data = data_cls(self.data, (64, 64), args.seed, True)
+        return tc.train(args, model, data, loss_fn, keys, "test"), args
+
+    def _run_c(self, *argv):
+        r = subprocess.run([self.binary] + list(argv), capture_output=True, text=True,
+                           timeout=60)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        return r.stdout + r.stderr
+
+    def test_detect(self):
+        ckpt = os.path.join(self.tmp, "det")
+        torch.manual_seed(1)
+        model = td.build_model(64, arch=SMALL_ARCH, extra_widths=(16, 16, 8, 8))
+        (model, done), _ = self._train(td, model, td.loss_fn,
+                                       ["bbox_regression", "classification"], ckpt,
+                                       ["--epochs", "1"])
+        self.assertTrue(done)
+        # Resume into a fresh model for one more epoch: the step count carries on.
+        torch.manual_seed(2)
+        model2 = td.build_model(64, arch=SMALL_ARCH, extra_widths=(16, 16, 8, 8))
+        (model2, done), _ = self._train(td, model2, td.loss_fn,
+                                        ["bbox_regression", "classification"], ckpt,
+                                        ["--epochs", "2", "--resume"])
+        self.assertTrue(done)
+        rows = tc.read_log(os.path.join(ckpt, "loss.csv"))
+        self.assertEqual([int(r["step"]) for r in rows], [1, 2, 3, 4])
+        self.assertTrue(os.path.getsize(os.path.join(ckpt, "loss.png")) > 1000)
+        path = os.path.join(self.tmp, "det.safetensors")
+        td.export(model2, path, 64, td.MIN_RATIO, variant="custom")
+        tensors, meta = st.load(path)
+        config = st.load_config(meta)
+        self.assertEqual(config["category_ids"], [0, 1, 2, 4, 5, 7, 9])
+        self.assertEqual(len(config["class_names"]), 7)
+        self.assertIn("backbone.stage1.0.rbr_conv.3.conv.weight", tensors)
+        results, gt = td.detect_folder(model2, self.data, torch.device("cpu"))
+        ap, ap50 = tc.coco_ap(gt, results)
+        self.assertTrue(0.0 <= ap <= ap50 <= 1.0)
+        if not self.binary:
+            print("\nMO_BINARY_DIR has no mobileone binary: C checks of the detection export "
+                  "skipped")
+            return
+        self.assertIn("detect", self._run_c("info", path))
+        out = self._run_c("detect", "--model", path, "--conf", "0.001", "--json",
+                          os.path.join(self.tmp, "dt.json"),
+                          os.path.join(self.data, "images", "000001.jpg"))
+        with open(os.path.join(self.tmp, "dt.json")) as f:
+            dets = json.load(f)
+        self.assertTrue(all(d["category_id"] in tc.CATEGORY_IDS for d in dets), out)
+
+    def test_segment(self):
+        ckpt = os.path.join(self.tmp, "seg")
+        torch.manual_seed(3)
+        model = ts.build_model(arch=SMALL_ARCH, aspp_channels=16)
+        (model, done), args = self._train(ts, model, ts.loss_fn, ["ce"], ckpt,
+                                          ["--channels-last", "1"])
+        self.assertTrue(done)
+        rows = tc.read_log(os.path.join(ckpt, "loss.csv"))
+        self.assertEqual(len(rows), 4)
+        path = os.path.join(self.tmp, "seg.safetensors")
+        ts.export(model, path, 64, variant="custom")
+        config = st.load_config(st.load(path)[1])
+        self.assertEqual(config["segment"]["output_stride"], 16)
+        self.assertEqual(config["class_names"][0], "background")
+        args.val, args.eval_limit, args.size = self.data, 0, 64
+        r = ts.evaluate(model, args, torch.device("cpu"))
+        self.assertTrue(0.0 <= r["miou"] <= 1.0)
+        if not self.binary:
+            print("\nMO_BINARY_DIR has no mobileone binary: C checks of the segmentation "
+                  "export skipped")
+            return
+        self.assertIn("segment", self._run_c("info", path))
+        out_dir = os.path.join(self.tmp, "segout")
+        self._run_c("segment", "--model", path, "--output", out_dir,
+                    os.path.join(self.data, "images", "000001.jpg"))
+        pred = tc.read_mask(os.path.join(out_dir, "000001.png"))
+        self.assertEqual(tuple(pred.shape), (64, 64))
+        # The C pipeline and Python agree on the label map (up to a few argmax near-ties).
+        fused = mo.reparameterize_model(model).eval()
+        img = tc.read_rgb(os.path.join(self.data, "images", "000001.jpg")).float() / 255
+        ours = ts.predict(fused, img, 64, torch.device("cpu"))
+        self.assertGreater(float((ours == pred.long()).float().mean()), 0.99)
+
+    def test_fast_branches_match_reference(self):
+        torch.manual_seed(4)
+        ref = mo.MobileOne(arch=SMALL_ARCH, num_classes=3, output_stride=16).train().double()
+        fast = copy.deepcopy(ref)
+        self.assertGreater(tc.enable_fast_branches(fast), 0)
+        x = torch.randn(2, 3, 48, 48, dtype=torch.float64)
+        ya, yb = ref(x), fast(x)
+        ya.square().sum().backward()
+        yb.square().sum().backward()
+        self.assertLess(float((ya - yb).abs().max()), 1e-9)
+        for (n, a), (_, b) in zip(ref.named_parameters(), fast.named_parameters()):
+            self.assertLess(float((a.grad - b.grad).abs().max()),
+                            1e-9 * (1 + float(a.grad.abs().max())), n)
+        sa, sb = ref.state_dict(), fast.state_dict()
+        for k in sa:
+            self.assertLess(float((sa[k].double() - sb[k].double()).abs().max()), 1e-9, k)
+
+    def test_plot_fallback_png(self):
+        path = os.path.join(self.tmp, "plot.png")
+        tc.write_plot_png(path, [1, 2, 3, 4], [("loss", [4.0, 2.0, 1.0, 0.5])])
+        with open(path, "rb") as f:
+            self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
+
+
+if __name__ == "__main__":
+    unittest.main()
