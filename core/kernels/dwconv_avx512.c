@@ -12,21 +12,26 @@ typedef struct dw_job {
     int32_t in_h, in_w, out_w;
 } dw_job;
 
-/* Any kernel size, every tap bounds-checked: the border pixels, and kernels other than 3x3. */
+/* Border pixels (and kernels other than 3x3): every tap bounds-checked. A 3x3 tap outside the
+ * input reads zeros and still adds its term, exactly as the fused kernel in gemm_avx512.c
+ * does, so that both give the same bits; other kernel sizes skip such taps in both. */
 static void dw_pixel_generic(const dw_job *j, int32_t oy, int32_t ox, int32_t c0, __mmask16 mask,
                              float *o) {
     const mo_conv_geom *g = &j->op->geom;
     const int32_t c = g->cout, cpad = (c + 15) / 16 * 16, k = g->kernel;
-    const float *w = j->op->packed;
+    const float *w = j->op->packed, *zeros = w + (size_t)(k * k + 1) * cpad;
     __m512 acc = _mm512_maskz_loadu_ps(mask, w + (size_t)k * k * cpad + c0);
     for (int32_t ky = 0; ky < k; ky++) {
         int32_t iy = oy * g->stride - g->pad + ky * g->dilation;
-        if (iy < 0 || iy >= j->in_h) continue;
+        int row_inside = iy >= 0 && iy < j->in_h;
+        if (!row_inside && k != 3) continue;
         for (int32_t kx = 0; kx < k; kx++) {
             int32_t ix = ox * g->stride - g->pad + kx * g->dilation;
-            if (ix < 0 || ix >= j->in_w) continue;
-            __m512 x = _mm512_maskz_loadu_ps(mask, j->in + ((int64_t)iy * j->in_w + ix) * c + c0);
-            acc = _mm512_fmadd_ps(x, _mm512_maskz_loadu_ps(mask, w + (size_t)(ky * k + kx) * cpad + c0),
+            int inside = row_inside && ix >= 0 && ix < j->in_w;
+            if (!inside && k != 3) continue;
+            const float *x = inside ? j->in + ((int64_t)iy * j->in_w + ix) * c + c0 : zeros;
+            acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, x),
+                                  _mm512_maskz_loadu_ps(mask, w + (size_t)(ky * k + kx) * cpad + c0),
                                   acc);
         }
     }
@@ -71,7 +76,7 @@ static void dw_row(void *ctx, int64_t oy64) {
         const __m512 bias = _mm512_maskz_loadu_ps(mask, w + (size_t)9 * cpad + c0);
         for (int32_t ox = 0; ox < j->out_w; ox++) {
             float *o = out_row + (int64_t)ox * c + c0;
-            if (ox < ox_lo || ox > ox_hi) {
+            if (n_rows < 3 || ox < ox_lo || ox > ox_hi) {
                 dw_pixel_generic(j, oy, ox, c0, mask, o);
                 continue;
             }

@@ -39,7 +39,8 @@ int f32_direct_pack(mo_conv_op *op);
 void f32_direct_run_avx512(const mo_conv_op *op, float *out, const float *in, int32_t in_h,
                            int32_t in_w, mo_threadpool *pool);
 
-/* Packs depthwise (groups = cin = cout) weights as [tap][channels padded to 16]. */
+/* Packs depthwise (groups = cin = cout) weights as [tap][channels padded to 16], then the bias,
+ * then a row of zeros that taps outside the input read. */
 int f32_dwconv_pack(mo_conv_op *op);
 void f32_dwconv_run_avx512(const mo_conv_op *op, float *out, const float *in, int32_t in_h,
                            int32_t in_w, mo_threadpool *pool);

@@ -129,45 +129,56 @@ static __m512 depthwise_generic(const igemm_job *j, int32_t y0, int32_t x0, int3
 }
 
 /* A block [MR][KC] = the depthwise conv's outputs (with its activation) at the tile's pixels
- * for channels [k0, k0 + kc). Per 16 channels the 3x3 weights stay in registers across the
- * tile; pixels whose taps are all inside skip the bounds checks. Sums run in the same order as
- * the stand-alone depthwise kernel, so results are identical. */
+ * for channels [k0, k0 + kc). For 3x3 kernels each pixel's nine taps are resolved to pointers
+ * once (taps outside the input point at zeros), then per 16 channels the weights stay in
+ * registers across the tile. Sums run as in the stand-alone depthwise kernel: bias, then the
+ * nine taps in order, so results are identical. */
 static void pack_a_depthwise(const igemm_job *j, const int32_t *oy, const int32_t *ox,
                              int32_t k0, int32_t kc, float *apack) {
     const mo_conv_op *dw = j->dw;
     const mo_conv_geom *g = &dw->geom;
     const int32_t c = g->cout, cpad = (c + 15) / 16 * 16, d = g->dilation;
     const float *w = dw->packed;
-    int32_t y0[GEMM_MR], x0[GEMM_MR], inside[GEMM_MR];
-    for (int32_t m = 0; m < GEMM_MR; m++) {
-        y0[m] = oy[m] * g->stride - g->pad;
-        x0[m] = ox[m] * g->stride - g->pad;
-        inside[m] = g->kernel == 3 && y0[m] >= 0 && y0[m] + 2 * d < j->dw_in_h && x0[m] >= 0 &&
-                    x0[m] + 2 * d < j->dw_in_w;
+    if (g->kernel != 3) {
+        for (int32_t m = 0; m < GEMM_MR; m++)
+            for (int32_t i = 0; i < kc; i += 16) {
+                __mmask16 mask = lanes(kc - i);
+                __m512 acc = depthwise_generic(j, oy[m] * g->stride - g->pad,
+                                               ox[m] * g->stride - g->pad, k0 + i, mask);
+                _mm512_store_ps(apack + m * GEMM_KC + i, activate(acc, dw->act));
+            }
+        return;
     }
-    const int64_t row_step = (int64_t)d * j->dw_in_w * c, col_step = (int64_t)d * c;
+    const float *zeros = w + (size_t)10 * cpad;
+    const float *taps[GEMM_MR][9];
+    for (int32_t m = 0; m < GEMM_MR; m++) {
+        const int32_t y0 = oy[m] * g->stride - g->pad, x0 = ox[m] * g->stride - g->pad;
+        for (int32_t t = 0; t < 9; t++) {
+            int32_t iy = y0 + (t / 3) * d, ix = x0 + (t % 3) * d;
+            int inside = iy >= 0 && iy < j->dw_in_h && ix >= 0 && ix < j->dw_in_w;
+            taps[m][t] = inside ? j->in + ((int64_t)iy * j->dw_in_w + ix) * c : zeros;
+        }
+    }
     for (int32_t i = 0; i < kc; i += 16) {
         const __mmask16 mask = lanes(kc - i);
         const int32_t ch = k0 + i;
         __m512 wt[9];
-        for (int t = 0; t < 9; t++)
-            wt[t] = g->kernel == 3 ? _mm512_maskz_loadu_ps(mask, w + (size_t)t * cpad + ch)
-                                   : _mm512_setzero_ps();
-        const __m512 bias = _mm512_maskz_loadu_ps(mask, w + (size_t)g->kernel * g->kernel * cpad + ch);
-        for (int32_t m = 0; m < GEMM_MR; m++) {
-            __m512 acc;
-            if (inside[m]) {
-                const float *p = j->in + ((int64_t)y0[m] * j->dw_in_w + x0[m]) * c + ch;
-                acc = bias;
-                for (int r = 0; r < 3; r++, p += row_step) {
-                    acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, p), wt[3 * r], acc);
-                    acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, p + col_step), wt[3 * r + 1], acc);
-                    acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, p + 2 * col_step), wt[3 * r + 2], acc);
-                }
-            } else {
-                acc = depthwise_generic(j, y0[m], x0[m], ch, mask);
-            }
-            _mm512_store_ps(apack + m * GEMM_KC + i, activate(acc, dw->act));
+        for (int t = 0; t < 9; t++) wt[t] = _mm512_maskz_loadu_ps(mask, w + (size_t)t * cpad + ch);
+        const __m512 bias = _mm512_maskz_loadu_ps(mask, w + (size_t)9 * cpad + ch);
+        /* Seven pixels at a time: seven independent FMA chains hide the FMA latency. */
+        for (int32_t m0 = 0; m0 < GEMM_MR; m0 += 7) {
+            __m512 acc[7];
+#pragma GCC unroll 7
+            for (int u = 0; u < 7; u++) acc[u] = bias;
+#pragma GCC unroll 9
+            for (int t = 0; t < 9; t++)
+#pragma GCC unroll 7
+                for (int u = 0; u < 7; u++)
+                    acc[u] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, taps[m0 + u][t] + ch),
+                                             wt[t], acc[u]);
+#pragma GCC unroll 7
+            for (int u = 0; u < 7; u++)
+                _mm512_store_ps(apack + (m0 + u) * GEMM_KC + i, activate(acc[u], dw->act));
         }
     }
 }

@@ -4,6 +4,14 @@
 
 #include "gemm.h"
 
+/* Zeroed floats on a 64-byte boundary, so that vector loads never straddle cache lines. */
+static float *alloc_packed(size_t floats) {
+    size_t bytes = (floats * sizeof(float) + 63) & ~(size_t)63;
+    float *p = aligned_alloc(64, bytes);
+    if (p) memset(p, 0, bytes);
+    return p;
+}
+
 int mo_cpu_has_avx512(void) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_cpu_init();
@@ -19,7 +27,7 @@ int f32_igemm_pack(mo_conv_op *op) {
     const int32_t panels = (g->cout + GEMM_NR - 1) / GEMM_NR;
     /* B panels, then the bias padded to whole panels. */
     size_t b_floats = (size_t)panels * k_total * GEMM_NR, n_pad = (size_t)panels * GEMM_NR;
-    float *p = calloc(b_floats + n_pad + (size_t)g->cin, sizeof(float)); /* + cin zeros */
+    float *p = alloc_packed(b_floats + n_pad + (size_t)g->cin); /* + cin zeros */
     if (!p) return 0;
     for (int32_t n = 0; n < g->cout; n++) {
         float *panel = p + (size_t)(n / GEMM_NR) * k_total * GEMM_NR;
@@ -38,7 +46,7 @@ int f32_igemm_pack(mo_conv_op *op) {
 int f32_direct_pack(mo_conv_op *op) {
     const mo_conv_geom *g = &op->geom;
     const int32_t taps = g->kernel * g->kernel, cpad = (g->cout + 15) / 16 * 16;
-    float *p = calloc((size_t)(taps * g->cin + 1) * cpad, sizeof(float));
+    float *p = alloc_packed((size_t)(taps * g->cin + 1) * cpad);
     if (!p) return 0;
     for (int32_t o = 0; o < g->cout; o++) {
         for (int32_t c = 0; c < g->cin; c++)
@@ -53,7 +61,7 @@ int f32_direct_pack(mo_conv_op *op) {
 int f32_dwconv_pack(mo_conv_op *op) {
     const mo_conv_geom *g = &op->geom;
     const int32_t taps = g->kernel * g->kernel, cpad = (g->cout + 15) / 16 * 16;
-    float *p = calloc((size_t)(taps + 1) * cpad, sizeof(float));
+    float *p = alloc_packed((size_t)(taps + 2) * cpad); /* weights, bias, a row of zeros */
     if (!p) return 0;
     for (int32_t c = 0; c < g->cout; c++) {
         for (int32_t t = 0; t < taps; t++) p[(size_t)t * cpad + c] = op->weight[(size_t)c * taps + t];
