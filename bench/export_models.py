@@ -74,7 +74,7 @@ def time_torchscript(model, x, threads, runs, warmup):
     torch.set_num_threads(threads)
     with torch.no_grad():
         frozen = torch.jit.freeze(torch.jit.trace(model, x).eval())
-        for _ in range(warmup):
+        for _ in range(max(warmup, 20)):  # the profiling executor optimizes after a few runs
             frozen(x)
         times = []
         for _ in range(runs):
