@@ -286,7 +286,10 @@ static void run(igemm_job *j, mo_threadpool *pool) {
     j->zeros = op->packed + (size_t)j->panels * j->k_total * GEMM_NR + (size_t)j->panels * GEMM_NR;
     /* Work items: a few tiles by a few panels, enough items to balance the threads while
      * each keeps its B panels in L2. The split never changes what a single output sums. */
-    j->panels_per_item = j->panels < 8 ? j->panels : 8;
+    /* A fused depthwise conv is recomputed for every panel chunk, so its items take up to 32
+     * panels (1024 channels: one block of B still fits L2); plain GEMMs keep 8 for L1/L2. */
+    const int32_t max_panels = j->dw ? 32 : 8;
+    j->panels_per_item = j->panels < max_panels ? j->panels : max_panels;
     j->panel_chunks = (j->panels + j->panels_per_item - 1) / j->panels_per_item;
     /* Enough items to keep every thread busy; up to ITEM_TILES tiles share each B block. */
     int32_t per_thread = j->tiles / (4 * mo_threadpool_size(pool) * j->panel_chunks);
