@@ -79,6 +79,17 @@ START_TEST(a_deep_pointwise_conv_spans_several_depth_blocks) {
 }
 END_TEST
 
+START_TEST(a_single_pixel_pointwise_conv_matches_the_reference) {
+    static const int32_t couts[] = {1, 17, 33, 130, 1000};
+    for (int i = 0; i < 5; i++) {
+        mo_conv_geom g = {.in_h = 1, .in_w = 1, .cin = 300, .cout = couts[i], .kernel = 1,
+                          .stride = 1, .pad = 0, .dilation = 1, .groups = 1};
+        double rel = compare(&g, i % 2 ? MO_ACT_RELU : MO_ACT_NONE, NULL, NULL);
+        ck_assert_msg(rel < 1e-5, "1x1 pixel, cout %d: rel %g", couts[i], rel);
+    }
+}
+END_TEST
+
 START_TEST(depthwise_matches_the_reference_on_awkward_sizes) {
     static const int32_t channels[] = {1, 3, 13, 16, 17, 48};
     static const int32_t widths[] = {1, 3, 7, 12};
@@ -193,6 +204,7 @@ int main(void) {
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, pointwise_and_dense_match_the_reference_on_awkward_sizes);
     tcase_add_test(tc, a_deep_pointwise_conv_spans_several_depth_blocks);
+    tcase_add_test(tc, a_single_pixel_pointwise_conv_matches_the_reference);
     tcase_add_test(tc, depthwise_matches_the_reference_on_awkward_sizes);
     tcase_add_test(tc, outputs_are_identical_for_any_thread_count);
     tcase_add_test(tc, the_thread_pool_runs_every_item_once);

@@ -275,6 +275,41 @@ static void igemm_item(void *ctx, int64_t item) {
     }
 }
 
+/* A 1x1 conv of a single pixel (the classifier's linear layer) is a matrix-vector product:
+ * the 14-row micro-tile would waste 13/14 of its work, so four panels run side by side with one
+ * accumulator pair each. Items are groups of panels. */
+#define GEMV_PANELS 4
+
+static void gemv_item(void *ctx, int64_t item) {
+    const igemm_job *j = ctx;
+    const mo_conv_op *op = j->op;
+    const int32_t cout = op->geom.cout, k_total = j->k_total;
+    const float *bias = op->packed + (size_t)j->panels * k_total * GEMM_NR;
+    const int32_t first = (int32_t)item * GEMV_PANELS;
+    const int32_t count = j->panels - first < GEMV_PANELS ? j->panels - first : GEMV_PANELS;
+    __m512 acc[GEMV_PANELS][2];
+    const float *b[GEMV_PANELS];
+    for (int p = 0; p < GEMV_PANELS; p++) {
+        int32_t panel = first + (p < count ? p : 0);
+        b[p] = op->packed + (size_t)panel * k_total * GEMM_NR;
+        acc[p][0] = _mm512_loadu_ps(bias + panel * GEMM_NR);
+        acc[p][1] = _mm512_loadu_ps(bias + panel * GEMM_NR + 16);
+    }
+    for (int32_t k = 0; k < k_total; k++) {
+        const __m512 x = _mm512_set1_ps(j->in[k]);
+#pragma GCC unroll 4
+        for (int p = 0; p < GEMV_PANELS; p++) {
+            acc[p][0] = _mm512_fmadd_ps(x, _mm512_loadu_ps(b[p] + (size_t)k * GEMM_NR), acc[p][0]);
+            acc[p][1] = _mm512_fmadd_ps(x, _mm512_loadu_ps(b[p] + (size_t)k * GEMM_NR + 16), acc[p][1]);
+        }
+    }
+    for (int p = 0; p < count; p++) {
+        const int32_t n0 = (first + p) * GEMM_NR, n = cout - n0 < GEMM_NR ? cout - n0 : GEMM_NR;
+        _mm512_mask_storeu_ps(j->out + n0, lanes(n), activate(acc[p][0], op->act));
+        _mm512_mask_storeu_ps(j->out + n0 + 16, lanes(n - 16), activate(acc[p][1], op->act));
+    }
+}
+
 static void run(igemm_job *j, mo_threadpool *pool) {
     const mo_conv_op *op = j->op;
     int32_t out_h;
@@ -284,6 +319,10 @@ static void run(igemm_job *j, mo_threadpool *pool) {
     j->panels = (op->geom.cout + GEMM_NR - 1) / GEMM_NR;
     j->tiles = (int32_t)((j->pixels + GEMM_MR - 1) / GEMM_MR);
     j->zeros = op->packed + (size_t)j->panels * j->k_total * GEMM_NR + (size_t)j->panels * GEMM_NR;
+    if (j->pixels == 1 && !j->dw && op->geom.kernel == 1) {
+        mo_threadpool_run(pool, (j->panels + GEMV_PANELS - 1) / GEMV_PANELS, gemv_item, j);
+        return;
+    }
     /* Work items: a few tiles by a few panels, enough items to balance the threads while
      * each keeps its B panels in L2. The split never changes what a single output sums. */
     /* A fused depthwise conv is recomputed for every panel chunk, so its items take up to 32
