@@ -128,6 +128,53 @@ static __m512 depthwise_generic(const igemm_job *j, int32_t y0, int32_t x0, int3
     return acc;
 }
 
+/* The depthwise outputs of a tile that lies within one output row, for a 3x3 kernel at stride
+ * 1 and dilation D (a constant at each call site, so the loops unroll and the MR accumulators
+ * stay in registers): each input vector is loaded once and added to the up to three outputs
+ * that read it. Per output the terms arrive as in every other depthwise path here -- bias, then
+ * taps row by row, left to right, zeros for taps outside the input -- so the bits are the same. */
+static inline __attribute__((always_inline)) void depthwise_row_tile(
+    const igemm_job *j, int32_t oy, int32_t ox0, int32_t k0, int32_t kc, float *apack,
+    const int D) {
+    const mo_conv_op *dw = j->dw;
+    const mo_conv_geom *g = &dw->geom;
+    const int32_t c = g->cout, cpad = (c + 15) / 16 * 16, x0 = ox0 - g->pad;
+    const float *w = dw->packed;
+    const float *rows[3];
+    for (int ky = 0; ky < 3; ky++) {
+        int32_t iy = oy - g->pad + ky * D;
+        rows[ky] = iy >= 0 && iy < j->dw_in_h ? j->in + (int64_t)iy * j->dw_in_w * c : NULL;
+    }
+    for (int32_t i = 0; i < kc; i += 16) {
+        const __mmask16 mask = lanes(kc - i);
+        const int32_t ch = k0 + i;
+        __m512 acc[GEMM_MR];
+        const __m512 bias = _mm512_maskz_loadu_ps(mask, w + (size_t)9 * cpad + ch);
+#pragma GCC unroll 14
+        for (int m = 0; m < GEMM_MR; m++) acc[m] = bias;
+        for (int ky = 0; ky < 3; ky++) {
+            const __m512 w0 = _mm512_maskz_loadu_ps(mask, w + (size_t)(3 * ky) * cpad + ch);
+            const __m512 w1 = _mm512_maskz_loadu_ps(mask, w + (size_t)(3 * ky + 1) * cpad + ch);
+            const __m512 w2 = _mm512_maskz_loadu_ps(mask, w + (size_t)(3 * ky + 2) * cpad + ch);
+            const float *row = rows[ky];
+#pragma GCC unroll 18
+            for (int xi = 0; xi < GEMM_MR + 2 * D; xi++) {
+                const int32_t x = x0 + xi;
+                const __m512 v = row && x >= 0 && x < j->dw_in_w
+                                     ? _mm512_maskz_loadu_ps(mask, row + (int64_t)x * c + ch)
+                                     : _mm512_setzero_ps();
+                if (xi < GEMM_MR) acc[xi] = _mm512_fmadd_ps(v, w0, acc[xi]);
+                if (xi - D >= 0 && xi - D < GEMM_MR) acc[xi - D] = _mm512_fmadd_ps(v, w1, acc[xi - D]);
+                if (xi - 2 * D >= 0 && xi - 2 * D < GEMM_MR)
+                    acc[xi - 2 * D] = _mm512_fmadd_ps(v, w2, acc[xi - 2 * D]);
+            }
+        }
+#pragma GCC unroll 14
+        for (int m = 0; m < GEMM_MR; m++)
+            _mm512_store_ps(apack + m * GEMM_KC + i, activate(acc[m], dw->act));
+    }
+}
+
 /* A block [MR][KC] = the depthwise conv's outputs (with its activation) at the tile's pixels
  * for channels [k0, k0 + kc). For 3x3 kernels each pixel's nine taps are resolved to pointers
  * once (taps outside the input point at zeros), then per 16 channels the weights stay in
@@ -139,6 +186,13 @@ static void pack_a_depthwise(const igemm_job *j, const int32_t *oy, const int32_
     const mo_conv_geom *g = &dw->geom;
     const int32_t c = g->cout, cpad = (c + 15) / 16 * 16, d = g->dilation;
     const float *w = dw->packed;
+    /* A tile of MR pixels within one output row, at stride 1: the sliding-window path. */
+    if (g->kernel == 3 && g->stride == 1 && (d == 1 || d == 2) && oy[0] == oy[GEMM_MR - 1] &&
+        ox[GEMM_MR - 1] == ox[0] + GEMM_MR - 1) {
+        if (d == 1) depthwise_row_tile(j, oy[0], ox[0], k0, kc, apack, 1);
+        else depthwise_row_tile(j, oy[0], ox[0], k0, kc, apack, 2);
+        return;
+    }
     if (g->kernel != 3) {
         for (int32_t m = 0; m < GEMM_MR; m++)
             for (int32_t i = 0; i < kc; i += 16) {
