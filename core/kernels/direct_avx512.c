@@ -47,10 +47,11 @@ static void pixel_generic(const direct_job *j, int32_t oy, int32_t ox, float *o)
 /* One output row; nv (vectors per pixel) is a constant at each call site, so the
  * accumulators unroll into registers. */
 static inline __attribute__((always_inline)) void row_body(const direct_job *j, int64_t oy64,
-                                                           const int nv) {
+                                                           const int nv, const int k,
+                                                           const int cin) {
     const mo_conv_geom *g = &j->op->geom;
-    const int32_t cpad = (g->cout + 15) / 16 * 16, k = g->kernel;
-    const int32_t oy = (int32_t)oy64, s = g->stride, d = g->dilation, cin = g->cin;
+    const int32_t cpad = (g->cout + 15) / 16 * 16;
+    const int32_t oy = (int32_t)oy64, s = g->stride, d = g->dilation;
     const float *w = j->op->packed, *bias = w + (size_t)k * k * cin * cpad;
     float *out_row = j->out + (int64_t)oy * j->out_w * g->cout;
     int row_inside = oy * s - g->pad >= 0 && oy * s - g->pad + (k - 1) * d < j->in_h;
@@ -93,11 +94,22 @@ static inline __attribute__((always_inline)) void row_body(const direct_job *j, 
 
 static void direct_row(void *ctx, int64_t oy) {
     const direct_job *j = ctx;
-    switch ((j->op->geom.cout + 15) / 16) {
-    case 1: row_body(j, oy, 1); break;
-    case 2: row_body(j, oy, 2); break;
-    case 3: row_body(j, oy, 3); break;
-    default: row_body(j, oy, 4); break;
+    const mo_conv_geom *g = &j->op->geom;
+    const int nv = (g->cout + 15) / 16;
+    if (g->kernel == 3 && g->cin == 3) { /* the RGB stem: everything known at compile time */
+        switch (nv) {
+        case 1: row_body(j, oy, 1, 3, 3); break;
+        case 2: row_body(j, oy, 2, 3, 3); break;
+        case 3: row_body(j, oy, 3, 3, 3); break;
+        default: row_body(j, oy, 4, 3, 3); break;
+        }
+        return;
+    }
+    switch (nv) {
+    case 1: row_body(j, oy, 1, g->kernel, g->cin); break;
+    case 2: row_body(j, oy, 2, g->kernel, g->cin); break;
+    case 3: row_body(j, oy, 3, g->kernel, g->cin); break;
+    default: row_body(j, oy, 4, g->kernel, g->cin); break;
     }
 }
 
