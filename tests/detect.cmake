@@ -2,6 +2,7 @@
 # goldens against torchvision (tests/golden/detect, made by tools/ssdlite_ref.py --small), and
 # S0 / S2 at real widths generated into the build folder (label "full").
 mo_add_check_test(NAME test_golden_detect SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_golden_detect.c
+                  ${CMAKE_CURRENT_LIST_DIR}/golden_util.c
                   LIBS mo_model mo_io LABELS detect golden)
 
 if(NOT MO_PYTHON) # tests/CMakeLists.txt defines it after including the fragments

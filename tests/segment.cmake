@@ -2,6 +2,7 @@
 # Goldens come from tools/deeplabv3_ref.py: --small into tests/golden/segment (committed),
 # --resize into tests/golden/seg_resize.safetensors (committed), --full into the build folder.
 mo_add_check_test(NAME test_seg_golden SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_seg_golden.c
+                  ${CMAKE_CURRENT_LIST_DIR}/golden_util.c
                   LIBS mo_model LABELS segment)
 
 # S0 and S1 at real widths, 21 classes, 512x512, OS16 and OS8 (never committed).

@@ -19,55 +19,23 @@
 #include "backbone.h"
 #include "classifier.h"
 #include "mobileone.h"
+#include "golden_util.h"
 #include "safetensors.h"
 
 #define MAX_CHECKS 256
 #define TOLERANCE 1e-4
 
-typedef struct check_case {
-    char model[1024], io[1024];
-} check_case;
+typedef golden_case check_case;
 
 static check_case cases[MAX_CHECKS];
 static int num_cases;
 
-/* Reads tensor `name` of f as f32 (malloc'ed); *numel gets its size. */
+/* Tensor `name` of f as f32 (malloc'ed); *numel gets its size. */
 static float *read_tensor(const st_file *f, const char *name, int64_t *numel) {
-    const st_tensor *t = st_find(f, name);
-    ck_assert_msg(t != NULL, "%s: no tensor '%s'", f->path, name);
-    float *v = malloc(sizeof(float) * (size_t)t->numel);
-    mo_error err;
-    ck_assert_msg(st_read_f32(f, t, v, &err) == MO_OK, "%s", err.message);
+    const st_tensor *t;
+    float *v = golden_read(f, name, &t);
     *numel = t->numel;
     return v;
-}
-
-/* NCHW (1, C, H, W) -> NHWC. */
-static float *to_nhwc(const float *nchw, int64_t c, int64_t hw) {
-    float *out = malloc(sizeof(float) * (size_t)(c * hw));
-    for (int64_t ch = 0; ch < c; ch++)
-        for (int64_t p = 0; p < hw; p++) out[p * c + ch] = nchw[ch * hw + p];
-    return out;
-}
-
-/* max|ours - ref| / max|ref|, after checking the reference is not degenerate. */
-static double relative_error(const float *ours, const float *ref, int64_t n, const char *what,
-                             const char *where) {
-    double max_ref = 0, max_diff = 0, sum = 0, sum2 = 0;
-    int64_t worst = 0;
-    for (int64_t i = 0; i < n; i++) {
-        double d = fabs((double)ours[i] - ref[i]);
-        if (d > max_diff) max_diff = d, worst = i;
-        if (fabs(ref[i]) > max_ref) max_ref = fabs(ref[i]);
-        sum += ref[i];
-        sum2 += (double)ref[i] * ref[i];
-    }
-    double std = sqrt(fmax(sum2 / n - (sum / n) * (sum / n), 0));
-    ck_assert_msg(std > 1e-2, "%s: reference %s is degenerate (std %g)", where, what, std);
-    double rel = max_diff / max_ref;
-    printf("  %-8s rel %.2e  max|diff| %.2e  (worst at %lld: ours %.6g ref %.6g)\n", what, rel,
-           max_diff, (long long)worst, ours[worst], ref[worst]);
-    return rel;
 }
 
 START_TEST(network_matches_pytorch) {
@@ -81,7 +49,7 @@ START_TEST(network_matches_pytorch) {
     const int32_t h = (int32_t)in_t->shape[2], w = (int32_t)in_t->shape[3];
     int64_t n;
     float *nchw = read_tensor(&io, "input", &n);
-    float *input = to_nhwc(nchw, 3, (int64_t)h * w);
+    float *input = golden_nhwc(nchw, 3, (int64_t)h * w);
 
     /* Per stage, through the backbone's own API, for readable diffs. */
     ck_assert_msg(st_open(&mf, c->model, &err) == MO_OK, "%s", err.message);
@@ -106,8 +74,8 @@ START_TEST(network_matches_pytorch) {
         int64_t hw = (int64_t)sizes[s][0] * sizes[s][1];
         ck_assert_msg(n == hw * b.widths[s], "%s: %s has %lld values, we have %lld", c->io, name,
                       (long long)n, (long long)(hw * b.widths[s]));
-        float *ref_nhwc = to_nhwc(ref, b.widths[s], hw);
-        worst = fmax(worst, relative_error(taps[s], ref_nhwc, n, name, c->model));
+        float *ref_nhwc = golden_nhwc(ref, b.widths[s], hw);
+        worst = fmax(worst, golden_relative_error(taps[s], ref_nhwc, n, name, c->model, 1));
         free(ref), free(ref_nhwc), free(taps[s]);
     }
     free(bufs);
@@ -123,7 +91,7 @@ START_TEST(network_matches_pytorch) {
     ck_assert_msg(mo_model_load(&m, c->model, &params, &err) == MO_OK, "%s", err.message);
     ck_assert_int_eq(mo_model_plan(m, h, w, &err), MO_OK);
     ck_assert_int_eq(mo_classify(m, input, logits, &err), MO_OK);
-    worst = fmax(worst, relative_error(logits, ref, n, "logits", c->model));
+    worst = fmax(worst, golden_relative_error(logits, ref, n, "logits", c->model, 1));
     char tmp[64];
     snprintf(tmp, sizeof tmp, "/tmp/mo_golden_%d.safetensors", (int)getpid());
     ck_assert_msg(mo_model_save_fused(m, tmp, &err) == MO_OK, "%s", err.message);
@@ -131,7 +99,7 @@ START_TEST(network_matches_pytorch) {
     remove(tmp);
     ck_assert_int_eq(mo_model_plan(m2, h, w, &err), MO_OK);
     ck_assert_int_eq(mo_classify(m2, input, refused, &err), MO_OK);
-    worst = fmax(worst, relative_error(refused, ref, n, "refused", c->model));
+    worst = fmax(worst, golden_relative_error(refused, ref, n, "refused", c->model, 1));
     mo_model_free(m);
     mo_model_free(m2);
     free(ref), free(logits), free(refused), free(nchw), free(input);
@@ -140,55 +108,12 @@ START_TEST(network_matches_pytorch) {
 }
 END_TEST
 
-static int has_prefix_suffix(const char *s, const char *pre, const char *suf) {
-    size_t n = strlen(s), p = strlen(pre), q = strlen(suf);
-    return n >= p + q && !strncmp(s, pre, p) && !strcmp(s + n - q, suf);
-}
-
-static int by_name(const void *a, const void *b) {
-    const check_case *x = a, *y = b;
-    int c = strcmp(x->model, y->model);
-    return c ? c : strcmp(x->io, y->io);
-}
-
-/* Every (model form, io file) pair of every case folder under root. */
-static void discover(const char *root) {
-    DIR *d = opendir(root);
-    if (!d) return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.') continue;
-        char dir[1024];
-        snprintf(dir, sizeof dir, "%s/%s", root, e->d_name);
-        DIR *cd = opendir(dir);
-        if (!cd) continue;
-        char ios[16][256], models[8][256];
-        int n_io = 0, n_model = 0;
-        struct dirent *f;
-        while ((f = readdir(cd))) {
-            if (has_prefix_suffix(f->d_name, "io", ".safetensors") && n_io < 16)
-                snprintf(ios[n_io++], 256, "%s", f->d_name);
-            else if (has_prefix_suffix(f->d_name, "model_", ".safetensors") && n_model < 8)
-                snprintf(models[n_model++], 256, "%s", f->d_name);
-        }
-        closedir(cd);
-        for (int i = 0; i < n_model; i++)
-            for (int j = 0; j < n_io && num_cases < MAX_CHECKS; j++, num_cases++) {
-                snprintf(cases[num_cases].model, sizeof cases[0].model, "%.700s/%s", dir,
-                         models[i]);
-                snprintf(cases[num_cases].io, sizeof cases[0].io, "%.700s/%s", dir, ios[j]);
-            }
-    }
-    closedir(d);
-    qsort(cases, (size_t)num_cases, sizeof cases[0], by_name);
-}
-
 int main(int argc, char **argv) {
     char root[1024];
     const char *src = getenv("MO_SOURCE_DIR");
     if (argc > 1) snprintf(root, sizeof root, "%s", argv[1]);
     else snprintf(root, sizeof root, "%s/tests/golden/classify", src ? src : ".");
-    discover(root);
+    num_cases = golden_discover(root, "io", cases, MAX_CHECKS);
     if (num_cases == 0) {
         printf("no golden cases under %s\n", root);
         return 1; /* the committed goldens must be there: absence is a failure */

@@ -21,56 +21,26 @@
 #include "detect_input.h"
 #include "detector.h"
 #include "model_internal.h"
+#include "golden_util.h"
 #include "safetensors.h"
 
 #define MAX_CHECKS 64
 
-typedef struct check_case {
-    char model[1024], io[1024];
-} check_case;
+typedef golden_case check_case;
 
 static check_case cases[MAX_CHECKS];
 static int num_cases;
 
+/* Tensor `name` of f as f32 (malloc'ed); *numel gets its size, *shape its header. */
 static float *read_tensor(const st_file *f, const char *name, int64_t *numel,
                           const st_tensor **shape) {
-    const st_tensor *t = st_find(f, name);
-    ck_assert_msg(t != NULL, "%s: no tensor '%s'", f->path, name);
-    float *v = malloc(sizeof(float) * (size_t)(t->numel ? t->numel : 1));
-    mo_error err;
-    ck_assert_msg(st_read_f32(f, t, v, &err) == MO_OK, "%s", err.message);
+    const st_tensor *t;
+    float *v = golden_read(f, name, &t);
     *numel = t->numel;
     if (shape) *shape = t;
     return v;
 }
 
-static float *to_nhwc(const float *nchw, int64_t c, int64_t hw) {
-    float *out = malloc(sizeof(float) * (size_t)(c * hw));
-    for (int64_t ch = 0; ch < c; ch++)
-        for (int64_t p = 0; p < hw; p++) out[p * c + ch] = nchw[ch * hw + p];
-    return out;
-}
-
-static double relative_error(const float *ours, const float *ref, int64_t n, const char *what,
-                             int check_std) {
-    double max_ref = 0, max_diff = 0, sum = 0, sum2 = 0;
-    int64_t worst = 0;
-    for (int64_t i = 0; i < n; i++) {
-        double d = fabs((double)ours[i] - ref[i]);
-        if (d > max_diff) max_diff = d, worst = i;
-        if (fabs(ref[i]) > max_ref) max_ref = fabs(ref[i]);
-        sum += ref[i];
-        sum2 += (double)ref[i] * ref[i];
-    }
-    double std = sqrt(fmax(sum2 / n - (sum / n) * (sum / n), 0));
-    if (check_std) ck_assert_msg(std > 1e-2, "reference %s is degenerate (std %g)", what, std);
-    double rel = max_diff / max_ref;
-    printf("  %-16s rel %.2e  max|diff| %.2e  (worst at %lld: ours %.7g ref %.7g)\n", what, rel,
-           max_diff, (long long)worst, ours[worst], ref[worst]);
-    return rel;
-}
-
-/* Detections as sets; prints the worst box and score differences. */
 static void compare_detections(const mo_detection *ours, int32_t n, const float *boxes,
                                const float *scores, const float *labels, int64_t n_ref) {
     ck_assert_msg(n == n_ref, "%d detections, torchvision has %lld", n, (long long)n_ref);
@@ -112,7 +82,7 @@ START_TEST(detector_matches_torchvision) {
     const st_tensor *t_in, *t_img;
     float *input_nchw = read_tensor(&io, "input", &n, &t_in);
     const int32_t h = (int32_t)t_in->shape[2], w = (int32_t)t_in->shape[3];
-    float *input = to_nhwc(input_nchw, 3, (int64_t)h * w);
+    float *input = golden_nhwc(input_nchw, 3, (int64_t)h * w);
     float *image = read_tensor(&io, "image", &n, &t_img);
     const int32_t h0 = (int32_t)t_img->shape[1], w0 = (int32_t)t_img->shape[2];
 
@@ -133,7 +103,7 @@ START_TEST(detector_matches_torchvision) {
     mo_model_config cfg = mo_model_get_config(m);
     float *ours_in = malloc(sizeof(float) * 3 * (size_t)h * w);
     mo_preprocess_detect(&img, h, w, cfg.mean, cfg.std, ours_in);
-    double worst = relative_error(ours_in, input, 3 * (int64_t)h * w, "preprocess", 1);
+    double worst = golden_relative_error(ours_in, input, 3 * (int64_t)h * w, "preprocess", "", 1);
     ck_assert_msg(worst <= 1e-5, "preprocessing differs: %.3g", worst);
 
     /* Anchors and head outputs on torchvision's input. */
@@ -148,11 +118,11 @@ START_TEST(detector_matches_torchvision) {
     ck_assert_int_eq(mo_model_forward(m, input, &err), MO_OK);
     ref = read_tensor(&io, "cls_logits", &n, NULL);
     ck_assert_int_eq(n, d->num_anchors * d->head.num_classes);
-    worst = relative_error(d->cls_logits, ref, n, "cls_logits", 1);
+    worst = golden_relative_error(d->cls_logits, ref, n, "cls_logits", "", 1);
     free(ref);
     ref = read_tensor(&io, "bbox_regression", &n, NULL);
     ck_assert_int_eq(n, d->num_anchors * 4);
-    worst = fmax(worst, relative_error(d->bbox_regression, ref, n, "bbox_regression", 1));
+    worst = fmax(worst, golden_relative_error(d->bbox_regression, ref, n, "bbox_regression", "", 1));
     free(ref);
     ck_assert_msg(worst <= 1e-4, "%s: head outputs differ: relative %.3g > 1e-4", c->model,
                   worst);
@@ -180,54 +150,12 @@ START_TEST(detector_matches_torchvision) {
 }
 END_TEST
 
-static int has_prefix_suffix(const char *s, const char *pre, const char *suf) {
-    size_t n = strlen(s), p = strlen(pre), q = strlen(suf);
-    return n >= p + q && !strncmp(s, pre, p) && !strcmp(s + n - q, suf);
-}
-
-static int by_name(const void *a, const void *b) {
-    const check_case *x = a, *y = b;
-    int c = strcmp(x->model, y->model);
-    return c ? c : strcmp(x->io, y->io);
-}
-
-static void discover(const char *root) {
-    DIR *d = opendir(root);
-    if (!d) return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.') continue;
-        char dir[1024];
-        snprintf(dir, sizeof dir, "%.900s/%s", root, e->d_name);
-        DIR *cd = opendir(dir);
-        if (!cd) continue;
-        char ios[8][256], models[4][256];
-        int n_io = 0, n_model = 0;
-        struct dirent *f;
-        while ((f = readdir(cd))) {
-            if (has_prefix_suffix(f->d_name, "io_", ".safetensors") && n_io < 8)
-                snprintf(ios[n_io++], 256, "%s", f->d_name);
-            else if (has_prefix_suffix(f->d_name, "model_", ".safetensors") && n_model < 4)
-                snprintf(models[n_model++], 256, "%s", f->d_name);
-        }
-        closedir(cd);
-        for (int i = 0; i < n_model; i++)
-            for (int j = 0; j < n_io && num_cases < MAX_CHECKS; j++, num_cases++) {
-                snprintf(cases[num_cases].model, sizeof cases[0].model, "%.700s/%s", dir,
-                         models[i]);
-                snprintf(cases[num_cases].io, sizeof cases[0].io, "%.700s/%s", dir, ios[j]);
-            }
-    }
-    closedir(d);
-    qsort(cases, (size_t)num_cases, sizeof cases[0], by_name);
-}
-
 int main(int argc, char **argv) {
     char root[1024];
     const char *src = getenv("MO_SOURCE_DIR");
     if (argc > 1) snprintf(root, sizeof root, "%s", argv[1]);
     else snprintf(root, sizeof root, "%s/tests/golden/detect", src ? src : ".");
-    discover(root);
+    num_cases = golden_discover(root, "io_", cases, MAX_CHECKS);
     if (num_cases == 0) {
         printf("no detection golden cases under %s\n", root);
         return 1;

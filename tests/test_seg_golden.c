@@ -18,54 +18,16 @@
 #include <unistd.h>
 
 #include "mobileone.h"
+#include "golden_util.h"
 #include "safetensors.h"
 
 #define MAX_CHECKS 64
 #define TOLERANCE 1e-4
 
-typedef struct check_case {
-    char model[1024], io[1024];
-} check_case;
+typedef golden_case check_case;
 
 static check_case cases[MAX_CHECKS];
 static int num_cases;
-
-static float *read_tensor(const st_file *f, const char *name, const st_tensor **out) {
-    const st_tensor *t = st_find(f, name);
-    ck_assert_msg(t != NULL, "%s: no tensor '%s'", f->path, name);
-    float *v = malloc(sizeof(float) * (size_t)t->numel);
-    mo_error err;
-    ck_assert_msg(st_read_f32(f, t, v, &err) == MO_OK, "%s", err.message);
-    *out = t;
-    return v;
-}
-
-/* (1, C, H, W) -> (H, W, C). */
-static float *to_nhwc(const float *nchw, int64_t c, int64_t hw) {
-    float *out = calloc((size_t)(c * hw), sizeof(float));
-    for (int64_t ch = 0; ch < c; ch++)
-        for (int64_t p = 0; p < hw; p++) out[p * c + ch] = nchw[ch * hw + p];
-    return out;
-}
-
-static double relative_error(const float *ours, const float *ref, int64_t n, const char *what,
-                             const char *where) {
-    double max_ref = 0, max_diff = 0, sum = 0, sum2 = 0;
-    int64_t worst = 0;
-    for (int64_t i = 0; i < n; i++) {
-        double d = fabs((double)ours[i] - ref[i]);
-        if (d > max_diff) max_diff = d, worst = i;
-        if (fabs(ref[i]) > max_ref) max_ref = fabs(ref[i]);
-        sum += ref[i];
-        sum2 += (double)ref[i] * ref[i];
-    }
-    double std = sqrt(fmax(sum2 / n - (sum / n) * (sum / n), 0));
-    ck_assert_msg(std > 1e-2, "%s: reference %s is degenerate (std %g)", where, what, std);
-    double rel = max_diff / max_ref;
-    printf("  %-8s rel %.2e  max|diff| %.2e  ref std %.3f  (worst at %lld: ours %.6g ref %.6g)\n",
-           what, rel, max_diff, std, (long long)worst, ours[worst], ref[worst]);
-    return rel;
-}
 
 /* Runs `model_path` on input and returns its logits (H, W, C) (malloc'ed); labels gets the label
  * map at the input size. */
@@ -94,18 +56,18 @@ START_TEST(segmentation_matches_pytorch) {
     mo_error err;
     ck_assert_msg(st_open(&io, c->io, &err) == MO_OK, "%s", err.message);
     const st_tensor *ti, *tl;
-    float *in_nchw = read_tensor(&io, "input", &ti);
-    float *ref_nchw = read_tensor(&io, "logits", &tl);
+    float *in_nchw = golden_read(&io, "input", &ti);
+    float *ref_nchw = golden_read(&io, "logits", &tl);
     ck_assert(ti->ndim == 4 && tl->ndim == 4 && ti->shape[1] == 3);
     const int32_t h = (int32_t)ti->shape[2], w = (int32_t)ti->shape[3];
     const int32_t classes = (int32_t)tl->shape[1];
     const int64_t hw = (int64_t)h * w, n = hw * classes;
     if (h < 1 || w < 1 || classes < 1 || n > ((int64_t)1 << 30)) abort(); /* bad golden file */
-    float *input = to_nhwc(in_nchw, 3, hw), *ref = to_nhwc(ref_nchw, classes, hw);
+    float *input = golden_nhwc(in_nchw, 3, hw), *ref = golden_nhwc(ref_nchw, classes, hw);
     uint8_t *labels = malloc((size_t)h * (size_t)w), *labels2 = malloc((size_t)h * (size_t)w);
 
     float *logits = segment(c->model, input, h, w, n, labels);
-    double worst = relative_error(logits, ref, n, "logits", c->model);
+    double worst = golden_relative_error(logits, ref, n, "logits", c->model, 1);
     /* The label map against the reference's argmax: near-ties may flip (counted, not zero). */
     int64_t flips = 0;
     for (int64_t p = 0; p < hw; p++) {
@@ -128,7 +90,7 @@ START_TEST(segmentation_matches_pytorch) {
     mo_model_free(m);
     float *refused = segment(tmp, input, h, w, n, labels2);
     remove(tmp);
-    worst = fmax(worst, relative_error(refused, ref, n, "refused", c->model));
+    worst = fmax(worst, golden_relative_error(refused, ref, n, "refused", c->model, 1));
 
     free(logits), free(refused), free(labels), free(labels2);
     free(input), free(ref), free(in_nchw), free(ref_nchw);
@@ -137,54 +99,12 @@ START_TEST(segmentation_matches_pytorch) {
 }
 END_TEST
 
-static int has_prefix_suffix(const char *s, const char *pre, const char *suf) {
-    size_t n = strlen(s), p = strlen(pre), q = strlen(suf);
-    return n >= p + q && !strncmp(s, pre, p) && !strcmp(s + n - q, suf);
-}
-
-static int by_name(const void *a, const void *b) {
-    const check_case *x = a, *y = b;
-    int c = strcmp(x->model, y->model);
-    return c ? c : strcmp(x->io, y->io);
-}
-
-static void discover(const char *root) {
-    DIR *d = opendir(root);
-    if (!d) return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.') continue;
-        char dir[1024];
-        snprintf(dir, sizeof dir, "%.900s/%s", root, e->d_name);
-        DIR *cd = opendir(dir);
-        if (!cd) continue;
-        char ios[8][256], models[4][256];
-        int n_io = 0, n_model = 0;
-        struct dirent *f;
-        while ((f = readdir(cd))) {
-            if (has_prefix_suffix(f->d_name, "io_", ".safetensors") && n_io < 8)
-                snprintf(ios[n_io++], 256, "%s", f->d_name);
-            else if (has_prefix_suffix(f->d_name, "model_", ".safetensors") && n_model < 4)
-                snprintf(models[n_model++], 256, "%s", f->d_name);
-        }
-        closedir(cd);
-        for (int i = 0; i < n_model; i++)
-            for (int j = 0; j < n_io && num_cases < MAX_CHECKS; j++, num_cases++) {
-                snprintf(cases[num_cases].model, sizeof cases[0].model, "%.700s/%s", dir,
-                         models[i]);
-                snprintf(cases[num_cases].io, sizeof cases[0].io, "%.700s/%s", dir, ios[j]);
-            }
-    }
-    closedir(d);
-    qsort(cases, (size_t)num_cases, sizeof cases[0], by_name);
-}
-
 int main(int argc, char **argv) {
     char root[1024];
     const char *src = getenv("MO_SOURCE_DIR");
     if (argc > 1) snprintf(root, sizeof root, "%s", argv[1]);
     else snprintf(root, sizeof root, "%s/tests/golden/segment", src ? src : ".");
-    discover(root);
+    num_cases = golden_discover(root, "io_", cases, MAX_CHECKS);
     if (num_cases == 0) {
         printf("no golden cases under %s\n", root);
         return 1;
