@@ -81,15 +81,17 @@ static mo_status infer_shape(mo_backbone *b, const mo_weights *w, const mo_name_
     return MO_OK;
 }
 
-/* Stride and dilation at run time for an output stride of 32, 16 or 8 (architecture.md 3.3):
- * a stage that stops striding keeps dilation 1 in its first block and dilates the rest. */
+/* Stride and dilation at run time for an output stride of 32, 16 or 8 (architecture.md 3.3,
+ * torchvision's convention, as tools/mobileone_ref.py): a stage that stops striding keeps the
+ * dilation reached so far in its first block and doubles it in the rest. */
 static void apply_output_stride(mo_mob *m, int32_t index_in_stage, int32_t output_stride) {
     mo_conv_geom *g = &m->conv.geom;
     int dilated_stage = (output_stride <= 16 && m->stage == 4) ||
                         (output_stride <= 8 && m->stage == 3);
     if (!dilated_stage || g->kernel == 1) return;
-    int32_t dil = (output_stride == 8 && m->stage == 4) ? 2 : 1;
-    if (output_stride == 8 && m->stage == 3 && index_in_stage > 0) dil = 2;
+    /* The dilation a stage starts with: 1 for the first dilated stage, 2 for stage4 at OS8. */
+    const int32_t base = (output_stride == 8 && m->stage == 4) ? 2 : 1;
+    const int32_t dil = index_in_stage == 0 ? base : 2 * base;
     g->stride = 1;
     g->dilation = dil;
     g->pad = dil * (g->kernel / 2);

@@ -148,6 +148,11 @@ SMALL_CASES = {
                                       "k": 2, "se_blocks": [0, 0, 0, 0]},
                              "output_stride": 8, "rates": None, "num_classes": 4, "aux": False,
                              "seed": 23, "sizes": [(57, 45)]},
+    # Two block pairs in stage4 at OS8: its dws run at dilation 2, then 4 (and stage3's at 1, 2).
+    "os8_deep_stage4": {"arch": {"widths": [8, 8, 12, 16, 16], "blocks": [1, 1, 2, 2], "k": 1,
+                                 "se_blocks": [0, 0, 0, 0]},
+                        "output_stride": 8, "rates": (1, 2, 3), "num_classes": 3, "aux": False,
+                        "seed": 24, "sizes": [(57, 45)]},
 }
 SMALL_SIZES = [(64, 64), (57, 45)]
 SMALL_ASPP = 16
