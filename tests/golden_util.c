@@ -88,3 +88,29 @@ double golden_relative_error(const float *ours, const float *ref, int64_t n, con
            what, rel, max_diff, std, (long long)worst, ours[worst], ref[worst]);
     return rel;
 }
+
+int golden_main(int argc, char **argv, const char *subdir, const char *io_prefix,
+                golden_case *cases, int max, int *count, const TTest *test, const char *name,
+                int timeout) {
+    char root[1024];
+    const char *src = getenv("MO_SOURCE_DIR");
+    if (argc > 1) snprintf(root, sizeof root, "%s", argv[1]);
+    else snprintf(root, sizeof root, "%s/tests/golden/%s", src ? src : ".", subdir);
+    *count = golden_discover(root, io_prefix, cases, max);
+    if (*count == 0) {
+        printf("no golden cases under %s\n", root);
+        return 1;
+    }
+    printf("%d %s checks under %s\n", *count, name, root);
+    Suite *s = suite_create(name);
+    TCase *tc = tcase_create("reference");
+    tcase_set_timeout(tc, timeout);
+    tcase_add_loop_test(tc, test, 0, *count);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_set_fork_status(sr, CK_NOFORK);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}

@@ -4,6 +4,7 @@
 #ifndef MO_TESTS_GOLDEN_UTIL_H
 #define MO_TESTS_GOLDEN_UTIL_H
 
+#include <check.h>
 #include <stdint.h>
 
 #include "safetensors.h"
@@ -26,5 +27,12 @@ float *golden_nhwc(const float *nchw, int64_t c, int64_t hw);
  * first fails the test when the reference is degenerate (standard deviation <= 1e-2). */
 double golden_relative_error(const float *ours, const float *ref, int64_t n, const char *what,
                              const char *where, int check_std);
+
+/* The main() of a golden test: finds the cases under argv[1] (default
+ * $MO_SOURCE_DIR/tests/golden/<subdir>) into cases / *count, and runs `test` once per case in a
+ * suite called `name`. Finding no case is a failure: the committed goldens must be there. */
+int golden_main(int argc, char **argv, const char *subdir, const char *io_prefix,
+                golden_case *cases, int max, int *count, const TTest *test, const char *name,
+                int timeout);
 
 #endif

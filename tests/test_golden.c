@@ -9,7 +9,6 @@
  * model fused by C, written and read back, gives the same logits.
  */
 #include <check.h>
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,25 +108,6 @@ START_TEST(network_matches_pytorch) {
 END_TEST
 
 int main(int argc, char **argv) {
-    char root[1024];
-    const char *src = getenv("MO_SOURCE_DIR");
-    if (argc > 1) snprintf(root, sizeof root, "%s", argv[1]);
-    else snprintf(root, sizeof root, "%s/tests/golden/classify", src ? src : ".");
-    num_cases = golden_discover(root, "io", cases, MAX_CHECKS);
-    if (num_cases == 0) {
-        printf("no golden cases under %s\n", root);
-        return 1; /* the committed goldens must be there: absence is a failure */
-    }
-    printf("%d golden checks under %s\n", num_cases, root);
-    Suite *s = suite_create("golden");
-    TCase *tc = tcase_create("pytorch");
-    tcase_set_timeout(tc, 600);
-    tcase_add_loop_test(tc, network_matches_pytorch, 0, num_cases);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_set_fork_status(sr, CK_NOFORK);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return golden_main(argc, argv, "classify", "io", cases, MAX_CHECKS, &num_cases, network_matches_pytorch,
+                       "golden", 600);
 }

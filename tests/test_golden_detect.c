@@ -12,7 +12,6 @@
  * score within 1e-5.
  */
 #include <check.h>
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,25 +150,6 @@ START_TEST(detector_matches_torchvision) {
 END_TEST
 
 int main(int argc, char **argv) {
-    char root[1024];
-    const char *src = getenv("MO_SOURCE_DIR");
-    if (argc > 1) snprintf(root, sizeof root, "%s", argv[1]);
-    else snprintf(root, sizeof root, "%s/tests/golden/detect", src ? src : ".");
-    num_cases = golden_discover(root, "io_", cases, MAX_CHECKS);
-    if (num_cases == 0) {
-        printf("no detection golden cases under %s\n", root);
-        return 1;
-    }
-    printf("%d detection golden checks under %s\n", num_cases, root);
-    Suite *s = suite_create("golden_detect");
-    TCase *tc = tcase_create("torchvision");
-    tcase_set_timeout(tc, 900);
-    tcase_add_loop_test(tc, detector_matches_torchvision, 0, num_cases);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_set_fork_status(sr, CK_NOFORK);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return golden_main(argc, argv, "detect", "io_", cases, MAX_CHECKS, &num_cases, detector_matches_torchvision,
+                       "golden_detect", 900);
 }

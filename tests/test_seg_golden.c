@@ -10,7 +10,6 @@
  * too; and the label map at the input size is the reference's argmax but for near-ties.
  */
 #include <check.h>
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,25 +99,6 @@ START_TEST(segmentation_matches_pytorch) {
 END_TEST
 
 int main(int argc, char **argv) {
-    char root[1024];
-    const char *src = getenv("MO_SOURCE_DIR");
-    if (argc > 1) snprintf(root, sizeof root, "%s", argv[1]);
-    else snprintf(root, sizeof root, "%s/tests/golden/segment", src ? src : ".");
-    num_cases = golden_discover(root, "io_", cases, MAX_CHECKS);
-    if (num_cases == 0) {
-        printf("no golden cases under %s\n", root);
-        return 1;
-    }
-    printf("%d segmentation golden checks under %s\n", num_cases, root);
-    Suite *s = suite_create("seg_golden");
-    TCase *tc = tcase_create("pytorch");
-    tcase_set_timeout(tc, 1800);
-    tcase_add_loop_test(tc, segmentation_matches_pytorch, 0, num_cases);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_set_fork_status(sr, CK_NOFORK);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return golden_main(argc, argv, "segment", "io_", cases, MAX_CHECKS, &num_cases, segmentation_matches_pytorch,
+                       "seg_golden", 1800);
 }
