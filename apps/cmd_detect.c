@@ -21,6 +21,7 @@
 #include "cli.h"
 #include "coco_names.h"
 #include "commands.h"
+#include "default_model.h"
 #include "detect_input.h"
 #include "detect_outputs.h"
 #include "detect_sources.h"
@@ -29,11 +30,12 @@
 #include "video.h"
 
 static const char usage[] =
-    "usage: mobileone detect --model M [options] SOURCE\n"
+    "usage: mobileone detect [--model M] [options] SOURCE\n"
     "\n"
     "Detects objects with a MobileOne-SSDLite model. SOURCE is an image, a folder of images, a\n"
     "text file listing images (one a line), a video file or a camera index (0).\n"
-    "  --model M        model file (.safetensors, task \"detect\")\n"
+    "  --model M        model file (.safetensors, task \"detect\"); default: the shipped\n"
+    "                   " MO_DEFAULT_DETECT_MODEL " (synth shapes; see models/)\n"
     "  --config C       JSON config overriding the one embedded in the model\n"
     "  --conf X         keep detections scoring above X (default 0.3; 0.001 for COCO eval)\n"
     "  --classes FILE   class names, one a line, line i naming label i (line 0: background);\n"
@@ -151,7 +153,10 @@ static int parse(int argc, char **argv, detect_opts *o) {
             o->source = argv[i];
         }
     }
-    if (!o->model) cli_error("detect", "--model is required (see --help)");
+    static char default_path[4096 + 512];
+    if (!o->model && !(o->model = default_model_find(MO_DEFAULT_DETECT_MODEL, default_path,
+                                                     sizeof default_path)))
+        cli_error("detect", "%s", default_path);
     else if (!o->source) cli_error("detect", "no SOURCE given (see --help)");
     return o->model && o->source;
 }

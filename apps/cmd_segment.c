@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "default_model.h"
 #include "image.h"
 #include "mobileone.h"
 #include "profile.h"
@@ -26,14 +27,15 @@
 #include "seg_video.h"
 
 static const char usage[] =
-    "usage: mobileone segment --model M [--output DIR] [--overlay] [--opacity A]\n"
+    "usage: mobileone segment [--model M] [--output DIR] [--overlay] [--opacity A]\n"
     "                         [--palette voc|ade20k|FILE] [--size S] [--threads N] [--config C]\n"
     "                         SOURCE...\n"
     "\n"
     "Writes the label map of each image as an 8-bit grey PNG of class indices, DIR/<name>.png, at\n"
     "the image's own size. SOURCE is an image, a folder of images, a list file (.txt, one path a\n"
     "line) or a video (.mp4 .avi .mov .mkv .webm .m4v).\n"
-    "  --model M        segmentation model (.safetensors, task \"segment\")\n"
+    "  --model M        segmentation model (.safetensors, task \"segment\"); default: the\n"
+    "                   shipped " MO_DEFAULT_SEGMENT_MODEL " (synth shapes)\n"
     "  --output DIR     where to write (default: the current folder; created if missing)\n"
     "  --overlay        also write DIR/<name>_overlay.png, the image blended with class colors;\n"
     "                   for a video: DIR/<name>.mp4 of overlay frames instead of label PNGs\n"
@@ -122,7 +124,10 @@ static int parse(int argc, char **argv, seg_opts *o, int *first) {
             argv[*first + n - 1] = argv[i]; /* compact positionals */
         }
     }
-    if (!o->model) cli_error("segment", "--model is required (see --help)");
+    static char default_path[4096 + 512];
+    if (!o->model && !(o->model = default_model_find(MO_DEFAULT_SEGMENT_MODEL, default_path,
+                                                     sizeof default_path)))
+        cli_error("segment", "%s", default_path);
     else if (!n) cli_error("segment", "no SOURCE given (see --help)");
     return o->model && n ? n : 0;
 }

@@ -6,7 +6,9 @@
  *        test_detect_cli vtest    OpenCV's vtest.avi (Debian opencv-doc) through detect;
  *                                 exit 77 (skipped) when the file is absent
  */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include <check.h>
+#include <limits.h>
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,9 +155,46 @@ START_TEST(corrupt_or_missing_video_fails_without_output) {
 }
 END_TEST
 
+/* Without --model, detect takes models/ssdlite_s0_synth.safetensors, or the one in
+ * $MOBILEONE_MODELS; with neither it is a usage error naming where it looked. */
+START_TEST(default_model_comes_from_mobileone_models) {
+    char models[512], link[600], in[512], args[1024];
+    snprintf(models, sizeof models, "%s/models", dir);
+    mkdir(models, 0777);
+    snprintf(in, sizeof in, "%s/default.avi", dir);
+    make_video(in, 3);
+    snprintf(args, sizeof args, "--jsonl %s/default.jsonl %s", dir, in);
+    setenv("MOBILEONE_MODELS", models, 1);
+    ck_assert_int_eq(run_detect(args), 2);
+    snprintf(link, sizeof link, "%s/stderr.txt", dir);
+    char *err = slurp(link);
+    ck_assert_ptr_nonnull(strstr(err, "ssdlite_s0_synth.safetensors"));
+    ck_assert_ptr_nonnull(strstr(err, models));
+    free(err);
+    snprintf(link, sizeof link, "%s/ssdlite_s0_synth.safetensors", models);
+    char target[PATH_MAX];
+    ck_assert_ptr_nonnull(realpath(model, target));
+    ck_assert_int_eq(symlink(target, link), 0);
+    int rc = run_detect(args);
+    snprintf(link, sizeof link, "%s/stderr.txt", dir);
+    err = slurp(link);
+    ck_assert_msg(rc == 0, "detect with the default model: exit %d: %s", rc, err);
+    free(err);
+    unsetenv("MOBILEONE_MODELS");
+    snprintf(link, sizeof link, "%s/default.jsonl", dir);
+    char *jsonl = slurp(link);
+    int lines = 0;
+    for (const char *c = jsonl; *c; c++) lines += *c == '\n';
+    ck_assert_int_eq(lines, 3);
+    free(jsonl);
+}
+END_TEST
+
 START_TEST(bad_arguments_are_usage_errors) {
     char args[2048];
+    setenv("MOBILEONE_MODELS", "/nonexistent", 1); /* no default model either */
     ck_assert_int_eq(run_detect("--conf 0.3 x.avi"), 2);
+    unsetenv("MOBILEONE_MODELS");
     snprintf(args, sizeof args, "--model %s --conf 2 x.avi", model);
     ck_assert_int_eq(run_detect(args), 2);
     ck_assert_int_eq(run_detect("--model /nonexistent.safetensors /nonexistent.avi"), 1);
@@ -228,6 +267,7 @@ int main(int argc, char **argv) {
     tcase_add_test(tc, video_in_video_and_json_out);
     tcase_add_test(tc, corrupt_or_missing_video_fails_without_output);
     tcase_add_test(tc, bad_arguments_are_usage_errors);
+    tcase_add_test(tc, default_model_comes_from_mobileone_models);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
