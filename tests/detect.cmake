@@ -32,3 +32,10 @@ add_dependencies(test_detect_cli mobileone)
 add_test(NAME detect_vtest COMMAND test_detect_cli vtest)
 set_tests_properties(detect_vtest PROPERTIES ENVIRONMENT "${MO_TEST_ENV}" SKIP_RETURN_CODE 77
                      LABELS "video;detect" TIMEOUT 600)
+
+# The shipped detection model: the C pipeline and PyTorch (unfused, eval) detect the same
+# objects on 50 decoded synth test images (a split never used in training).
+add_test(NAME detect_shipped_model_agrees
+         COMMAND sh -c "$<TARGET_FILE:mobileone> synth --out ${CMAKE_BINARY_DIR}/agree/synth --split test --images 50 && ${MO_PYTHON} ${CMAKE_SOURCE_DIR}/tools/agree_detect.py --skip-missing --model ${CMAKE_SOURCE_DIR}/models/ssdlite_s0_synth.safetensors --images ${CMAKE_BINARY_DIR}/agree/synth/images --n 50 --mobileone $<TARGET_FILE:mobileone> --work ${CMAKE_BINARY_DIR}/agree")
+set_tests_properties(detect_shipped_model_agrees PROPERTIES ENVIRONMENT "${MO_TEST_ENV}"
+                     SKIP_RETURN_CODE 77 LABELS "full;detect" TIMEOUT 900)

@@ -47,20 +47,21 @@ CATEGORY_IDS = [0] + tc.CATEGORY_IDS
 MIN_RATIO, MAX_RATIO = 0.1, 0.95
 
 
-def build_model(size, min_ratio=MIN_RATIO, variant="s0", arch=None, extra_widths=None):
+def build_model(size, min_ratio=MIN_RATIO, variant="s0", arch=None, extra_widths=None,
+                num_classes=NUM_CLASSES):
     """The unfused MobileOne-SSDLite, torchvision's init for extras and heads (normal 0.03)."""
     backbone = mo.MobileOne(variant=variant if arch is None else None, arch=arch, num_classes=1)
     features = ssd_ref.MobileOneSSDFeatures(backbone, extra_widths or ssd_ref.EXTRA_WIDTHS)
     anchors = DefaultBoxGenerator([[2, 3]] * 6, min_ratio=min_ratio, max_ratio=MAX_RATIO)
     norm = partial(nn.BatchNorm2d, eps=ssd_ref.BN_EPS, momentum=0.03)
-    head = SSDLiteHead(features.out_channels, anchors.num_anchors_per_location(), NUM_CLASSES,
+    head = SSDLiteHead(features.out_channels, anchors.num_anchors_per_location(), num_classes,
                        norm)
     for m in features.extra.modules():
         if isinstance(m, nn.Conv2d):
             nn.init.normal_(m.weight, 0.0, 0.03)
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
-    return SSD(features, anchors, (size, size), NUM_CLASSES, image_mean=tc.IMAGENET_MEAN,
+    return SSD(features, anchors, (size, size), num_classes, image_mean=tc.IMAGENET_MEAN,
                image_std=tc.IMAGENET_STD, head=head, score_thresh=0.001, nms_thresh=0.55,
                detections_per_img=300, topk_candidates=300)
 
