@@ -171,6 +171,18 @@ class TrainSmoke(unittest.TestCase):
         ours = ts.predict(fused, img, 64, torch.device("cpu"))
         self.assertGreater(float((ours == pred.long()).float().mean()), 0.99)
 
+    def test_workers_load_the_same_batches(self):
+        data = tc.DetectionData(self.data, (64, 64), 1, True)
+        for first in (0, 1):
+            here = list(tc.epoch_batches(data, 3, 1, 2, first, 4, 0))
+            there = list(tc.epoch_batches(data, 3, 1, 2, first, 4, 2))
+            self.assertEqual(len(here), 4 - first)
+            for a, b in zip(here, there):
+                for (img_a, t_a), (img_b, t_b) in zip(a, b):
+                    self.assertTrue(torch.equal(img_a, img_b))
+                    self.assertTrue(torch.equal(t_a["boxes"], t_b["boxes"]))
+                    self.assertTrue(torch.equal(t_a["labels"], t_b["labels"]))
+
     def test_fast_branches_match_reference(self):
         torch.manual_seed(4)
         ref = mo.MobileOne(arch=SMALL_ARCH, num_classes=3, output_stride=16).train().double()
