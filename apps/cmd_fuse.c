@@ -11,7 +11,9 @@ static const char usage[] =
     "\n"
     "Reparameterizes the backbone of IN (each block's branches and BatchNorms folded into one\n"
     "conv) and writes OUT under Apple's fused names (stageN.j.reparam_conv.*), with the config\n"
-    "embedded. OUT is written under a temporary name and renamed when complete.\n";
+    "embedded. A classifier keeps its linear layer; a detection (SSDLite) or segmentation\n"
+    "(DeepLabv3) model keeps its head's tensors as they are, under torchvision's names. OUT is\n"
+    "written under a temporary name and renamed when complete.\n";
 
 int mo_cmd_fuse(int argc, char **argv) {
     if (cli_wants_help(argc, argv)) {

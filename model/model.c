@@ -87,6 +87,7 @@ mo_status mo_model_load(mo_model **out, const char *path, const mo_model_params 
     if (!path) return mo_error_set(err, MO_ERR_ARGUMENT, "no model path given");
     mo_model_params p = params ? *params : mo_model_default_params();
     mo_model *m = calloc(1, sizeof *m);
+    if (m && !(m->source = strdup(path))) free(m), m = NULL;
     if (!m) return mo_error_set(err, MO_ERR_MEMORY, "out of memory");
     mo_config_init(&m->config);
     st_file file;
@@ -124,6 +125,7 @@ void mo_model_free(mo_model *m) {
     mo_config_free(&m->config);
     mo_threadpool_free(m->pool);
     free(m->arena);
+    free(m->source);
     free(m);
 }
 
@@ -252,34 +254,3 @@ mo_model_config mo_model_get_config(const mo_model *m) {
     return c;
 }
 
-mo_status mo_model_save_fused(const mo_model *m, const char *path, mo_error *err) {
-    if (m->segmenter) return mo_segmenter_save_fused(m, path, err);
-    if (m->detector)
-        return mo_error_set(err, MO_ERR_UNSUPPORTED, "fusing a detection model is not available "
-                            "yet");
-    const mo_backbone *b = &m->backbone;
-    int32_t n = mo_backbone_fused_tensor_count(b) + 2;
-    st_write_tensor *tensors = calloc((size_t)n, sizeof *tensors);
-    char(*names)[64] = calloc((size_t)n, sizeof *names);
-    char *json = NULL;
-    mo_config c = m->config;
-    snprintf(c.variant, sizeof c.variant, "%s", b->variant);
-    if (tensors && names) json = mo_config_to_json(&c);
-    mo_status s;
-    if (!tensors || !names || !json) {
-        s = mo_error_set(err, MO_ERR_MEMORY, "out of memory");
-    } else {
-        int32_t count = mo_backbone_fused_tensors(b, "", tensors, names);
-        const mo_classifier *h = &m->classifier;
-        tensors[count++] = (st_write_tensor){
-            .name = "linear.weight", .ndim = 2, .shape = {h->num_classes, h->in_channels},
-            .data = h->weight};
-        tensors[count++] = (st_write_tensor){
-            .name = "linear.bias", .ndim = 1, .shape = {h->num_classes}, .data = h->bias};
-        s = st_write(path, tensors, count, json, err);
-    }
-    free(json);
-    free(names);
-    free(tensors);
-    return s;
-}

@@ -8,6 +8,7 @@
 #include "mobileone.h"
 
 struct mo_model {
+    char *source;             /* the model file's path: save_fused copies a head from it */
     mo_config config;
     mo_backbone backbone;
     mo_classifier classifier; /* task "classify" */

@@ -30,8 +30,7 @@ mo_status mo_segmenter_load(mo_model *m, mo_weights *w, const char *path,
         if (c->aspp_rates[0]) rates[i] = c->aspp_rates[i];
     }
     mo_segmenter *s = calloc(1, sizeof *s);
-    if (!s || !(s->source = strdup(path))) {
-        free(s);
+    if (!s) {
         return mo_error_set(err, MO_ERR_MEMORY, "%s: out of memory", path);
     }
     mo_status st = mo_deeplabv3_load(&s->head, w, m->backbone.widths[4], rates, kernels, err);
@@ -51,7 +50,6 @@ mo_status mo_segmenter_load(mo_model *m, mo_weights *w, const char *path,
 void mo_segmenter_free(mo_segmenter *s) {
     if (!s) return;
     mo_deeplabv3_free(&s->head);
-    free(s->source);
     free(s);
 }
 
@@ -126,47 +124,3 @@ mo_segment_config mo_model_get_segment_config(const mo_model *m) {
     return c;
 }
 
-/* Head tensors to keep when fusing: everything under classifier. but BN bookkeeping. */
-static int keep_head_tensor(const char *name) {
-    const char *nbt = "num_batches_tracked";
-    size_t n = strlen(name), k = strlen(nbt);
-    return !strncmp(name, "classifier.", 11) && !(n >= k && !strcmp(name + n - k, nbt));
-}
-
-mo_status mo_segmenter_save_fused(const mo_model *m, const char *path, mo_error *err) {
-    const mo_backbone *b = &m->backbone;
-    st_file src;
-    mo_status s = st_open(&src, m->segmenter->source, err);
-    if (s != MO_OK) return s;
-    int32_t nb = mo_backbone_fused_tensor_count(b), n = nb + src.num_tensors;
-    st_write_tensor *tensors = calloc((size_t)n, sizeof *tensors);
-    char(*names)[64] = calloc((size_t)nb, sizeof *names);
-    float **data = calloc((size_t)src.num_tensors, sizeof *data);
-    mo_config c = m->config;
-    snprintf(c.variant, sizeof c.variant, "%s", b->variant);
-    char *json = tensors && names && data ? mo_config_to_json(&c) : NULL;
-    if (!json) s = mo_error_set(err, MO_ERR_MEMORY, "out of memory");
-    int32_t count = json ? mo_backbone_fused_tensors(b, "backbone.", tensors, names) : 0;
-    for (int32_t i = 0; s == MO_OK && i < src.num_tensors; i++) {
-        const st_tensor *t = &src.tensors[i];
-        if (!keep_head_tensor(t->name)) continue;
-        if (!(data[i] = malloc(sizeof(float) * (size_t)t->numel))) {
-            s = mo_error_set(err, MO_ERR_MEMORY, "out of memory");
-            break;
-        }
-        s = st_read_f32(&src, t, data[i], err);
-        st_write_tensor *o = &tensors[count++];
-        o->name = t->name;
-        o->ndim = t->ndim;
-        memcpy(o->shape, t->shape, sizeof o->shape);
-        o->data = data[i];
-    }
-    if (s == MO_OK) s = st_write(path, tensors, count, json, err);
-    for (int32_t i = 0; data && i < src.num_tensors; i++) free(data[i]);
-    free(data);
-    free(json);
-    free(names);
-    free(tensors);
-    st_close(&src);
-    return s;
-}

@@ -10,7 +10,6 @@ struct mo_model;
 
 typedef struct mo_segmenter {
     mo_deeplabv3 head;
-    char *source;         /* the model file's path: save_fused copies the head from it */
     /* The plan, inside the model's arena: head workspace, logits at the feature resolution,
      * per-thread rows for mo_segment_labels. */
     float *work, *small_logits, *label_rows;
@@ -29,9 +28,5 @@ void mo_segmenter_plan(struct mo_model *m, float *at);
 
 /* Fills the head's part of info (classes, parameters, MACs) at input h x w. */
 void mo_segmenter_info(const struct mo_model *m, int32_t h, int32_t w, mo_model_info *info);
-
-/* mo_model_save_fused for a segmentation model: backbone fused under `backbone.`, the head's
- * tensors copied unchanged (BNs kept) from the source file, aux_classifier dropped. */
-mo_status mo_segmenter_save_fused(const struct mo_model *m, const char *path, mo_error *err);
 
 #endif
