@@ -26,12 +26,12 @@ mo_status mo_ssd_post_init(mo_ssd_post *p, int64_t num_anchors, int32_t num_clas
     const size_t n = (size_t)num_anchors;
     /* Candidates: at most one per (anchor, class >= 1). */
     const size_t cand = n * (size_t)(num_classes - 1);
-    p->probs = malloc(sizeof(float) * n * (size_t)num_classes);
+    p->row = malloc(sizeof(float) * (size_t)num_classes);
+    p->per_class = malloc(sizeof(int32_t) * (size_t)num_classes);
     p->boxes = malloc(sizeof(float) * 4 * n);
-    p->class_items = malloc(sizeof(mo_nms_item) * n);
     p->candidates = malloc(sizeof(mo_nms_item) * cand);
     p->kept = malloc(sizeof(mo_nms_item) * cand);
-    if (!p->probs || !p->boxes || !p->class_items || !p->candidates || !p->kept) {
+    if (!p->row || !p->per_class || !p->boxes || !p->candidates || !p->kept) {
         mo_ssd_post_free(p);
         return mo_error_set(err, MO_ERR_MEMORY, "SSD postprocess: out of memory (%lld anchors, "
                             "%d classes)", (long long)num_anchors, num_classes);
@@ -40,25 +40,65 @@ mo_status mo_ssd_post_init(mo_ssd_post *p, int64_t num_anchors, int32_t num_clas
 }
 
 void mo_ssd_post_free(mo_ssd_post *p) {
-    free(p->probs);
+    free(p->row);
+    free(p->per_class);
     free(p->boxes);
-    free(p->class_items);
     free(p->candidates);
     free(p->kept);
     memset(p, 0, sizeof *p);
 }
 
-/* probs = softmax(logits) per row, as torch.softmax: exp(x - max) / sum. */
-static void softmax_rows(float *probs, const float *logits, int64_t n, int32_t k) {
+/* Appends to items every (anchor, class >= 1) whose softmax score, as torch.softmax computes
+ * it (exp(x - max) / sum), is above thresh; counts them per class. exp(x_c - max) bounds the
+ * score (the sum is at least exp(0) = 1), so a row whose best foreground logit sits well below
+ * max + log(thresh) cannot pass and costs no exp: most rows, for a trained model. */
+static int32_t gather_candidates(const float *logits, int64_t n, int32_t k, float thresh,
+                                 float *row, mo_nms_item *items, int32_t *per_class) {
+    const float skip_below = thresh > 0.0f ? logf(thresh) - 1e-3f : -INFINITY;
+    memset(per_class, 0, sizeof(int32_t) * (size_t)k);
+    int32_t m = 0;
     for (int64_t i = 0; i < n; i++) {
         const float *x = logits + i * k;
-        float *y = probs + i * k;
-        float max = x[0];
-        for (int32_t c = 1; c < k; c++) max = x[c] > max ? x[c] : max;
+        float max = x[0], fg = x[1];
+        for (int32_t c = 1; c < k; c++) {
+            max = x[c] > max ? x[c] : max;
+            fg = x[c] > fg ? x[c] : fg;
+        }
+        if (fg - max < skip_below) continue;
         float sum = 0.0f;
-        for (int32_t c = 0; c < k; c++) sum += y[c] = expf(x[c] - max);
-        for (int32_t c = 0; c < k; c++) y[c] /= sum;
+        for (int32_t c = 0; c < k; c++) sum += row[c] = expf(x[c] - max);
+        for (int32_t c = 1; c < k; c++) {
+            const float score = row[c] / sum;
+            if (score > thresh) {
+                items[m++] = (mo_nms_item){.score = score, .label = c, .index = (int32_t)i};
+                per_class[c]++;
+            }
+        }
     }
+    return m;
+}
+
+/* Groups items by class (stable), keeps each class's best topk (score descending, ties by
+ * anchor) into out; returns how many. */
+static int32_t topk_per_class(const mo_nms_item *items, int32_t m, int32_t k, int32_t topk,
+                              int32_t *per_class, mo_nms_item *out) {
+    int32_t start = 0;
+    for (int32_t c = 1; c < k; c++) {
+        const int32_t count = per_class[c];
+        per_class[c] = start; /* now the class's next slot */
+        start += count;
+    }
+    for (int32_t j = 0; j < m; j++) out[per_class[items[j].label]++] = items[j];
+    int32_t kept = 0, begin = 0;
+    for (int32_t c = 1; c < k; c++) {
+        const int32_t end = per_class[c], count = end - begin;
+        mo_nms_sort_by_score(out + begin, count);
+        const int32_t take = count < topk ? count : topk;
+        memmove(out + kept, out + begin, sizeof *out * (size_t)take);
+        kept += take;
+        begin = end;
+    }
+    return kept;
 }
 
 int32_t mo_ssd_post_run(mo_ssd_post *p, const mo_ssd_post_params *params,
@@ -67,22 +107,12 @@ int32_t mo_ssd_post_run(mo_ssd_post *p, const mo_ssd_post_params *params,
                         int32_t in_w, mo_ssd_det *out) {
     const int64_t n = p->num_anchors;
     const int32_t k = p->num_classes;
-    softmax_rows(p->probs, cls_logits, n, k);
     mo_box_decode(coder, bbox_regression, anchors, n, p->boxes);
     mo_boxes_clip(p->boxes, n, (float)in_w, (float)in_h);
-    int32_t num_cand = 0;
-    for (int32_t c = 1; c < k; c++) {
-        int32_t m = 0;
-        for (int64_t i = 0; i < n; i++) {
-            const float s = p->probs[i * k + c];
-            if (s > params->score_thresh)
-                p->class_items[m++] = (mo_nms_item){.score = s, .label = c, .index = (int32_t)i};
-        }
-        mo_nms_sort_by_score(p->class_items, m);
-        if (m > params->topk) m = params->topk;
-        memcpy(p->candidates + num_cand, p->class_items, sizeof(mo_nms_item) * (size_t)m);
-        num_cand += m;
-    }
+    /* p->kept holds the unsorted candidates until NMS writes its own output there. */
+    int32_t m = gather_candidates(cls_logits, n, k, params->score_thresh, p->row, p->kept,
+                                  p->per_class);
+    int32_t num_cand = topk_per_class(p->kept, m, k, params->topk, p->per_class, p->candidates);
     int32_t kept = mo_batched_nms(p->boxes, p->candidates, num_cand, params->nms_thresh, p->kept);
     int32_t limit = params->max_dets < p->max_dets ? params->max_dets : p->max_dets;
     if (kept > limit) kept = limit;

@@ -39,9 +39,10 @@ typedef struct mo_ssd_post {
     int64_t num_anchors;
     int32_t num_classes;
     int32_t max_dets;
-    float *probs;        /* (N, K) */
+    float *row;          /* (K) one anchor's exp(x - max) */
+    int32_t *per_class;  /* (K) candidates per class, then placement offsets */
     float *boxes;        /* (N, 4) decoded, clipped */
-    mo_nms_item *class_items, *candidates, *kept;
+    mo_nms_item *candidates, *kept; /* each N * (K - 1) */
 } mo_ssd_post;
 
 /* Allocates the workspace; max_dets bounds what run() writes. */
