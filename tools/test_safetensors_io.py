@@ -80,6 +80,22 @@ class SafetensorsIoTest(unittest.TestCase):
         with self.assertRaises(ValueError):
             st.save(self.path, {"x": torch.zeros(1)}, {"k": 1})
 
+    def test_half_copy_keeps_config_and_integers(self):
+        import half
+        src, dst = self.path, self.path + ".f16"
+        w = torch.randn(8, 3) * 5
+        st.save(src, {"w": w, "n": torch.tensor(7, dtype=torch.int64)}, {"k": "v"})
+        half.to_half(src, dst)
+        tensors, meta = st.load(dst)
+        os.remove(dst)
+        self.assertEqual(meta, {"k": "v"})
+        self.assertEqual(tensors["w"].dtype, torch.float16)
+        self.assertTrue(torch.allclose(tensors["w"].float(), w, rtol=1e-3, atol=0))
+        self.assertEqual(int(tensors["n"]), 7)
+        st.save(src, {"big": torch.tensor([1e6])})
+        with self.assertRaises(SystemExit):
+            half.to_half(src, dst)
+
 
 if __name__ == "__main__":
     unittest.main()
