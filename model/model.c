@@ -43,10 +43,29 @@ static void apply_defaults(mo_config *c, const mo_backbone *b) {
     if (c->crop_pct <= 0) c->crop_pct = !strcmp(b->variant, "s0") ? 0.875 : 0.9;
 }
 
+/* The kernels every conv of the model runs: scalar_kernels asks for the reference; otherwise
+ * the environment variable MO_KERNELS (avx2, scalar or auto) may force a kernel family for a
+ * whole run (checks and benchmarks of the AVX2 path on an AVX-512 machine); the default is the
+ * fastest this CPU has. */
+static mo_status kernel_choice(const mo_model_params *p, mo_kernel_choice *out, mo_error *err) {
+    *out = p->scalar_kernels ? MO_KERNEL_SCALAR : MO_KERNEL_AUTO;
+    const char *env = getenv("MO_KERNELS");
+    if (p->scalar_kernels || !env || !env[0] || !strcmp(env, "auto")) return MO_OK;
+    if (!strcmp(env, "avx2")) *out = MO_KERNEL_AVX2;
+    else if (!strcmp(env, "scalar")) *out = MO_KERNEL_SCALAR;
+    else
+        return mo_error_set(err, MO_ERR_ARGUMENT,
+                            "MO_KERNELS='%s': expected avx2, scalar or auto", env);
+    return MO_OK;
+}
+
 static mo_status load_parts(mo_model *m, const st_file *file, const mo_model_params *p,
                             mo_error *err) {
+    mo_kernel_choice kernels;
+    mo_status s = kernel_choice(p, &kernels, err);
+    if (s != MO_OK) return s;
     mo_weights w;
-    mo_status s = mo_weights_init(&w, file, err);
+    s = mo_weights_init(&w, file, err);
     if (s != MO_OK) return s;
     const int32_t output_stride = strcmp(m->config.task, "segment") ? 32 : m->config.output_stride;
     /* Heads' files keep the backbone under "backbone."; no task (or classify) means "". */
@@ -54,7 +73,7 @@ static mo_status load_parts(mo_model *m, const st_file *file, const mo_model_par
                              ? "backbone."
                              : "";
     mo_backbone_params bp = {.prefix = prefix, .output_stride = output_stride,
-                             .kernels = p->scalar_kernels ? MO_KERNEL_SCALAR : MO_KERNEL_AUTO};
+                             .kernels = kernels};
     s = mo_backbone_load(&m->backbone, &w, &bp, err);
     if (s == MO_OK) s = check_variant(m, file->path, err);
     if (s == MO_OK) apply_defaults(&m->config, &m->backbone);
@@ -93,6 +112,7 @@ mo_status mo_model_load(mo_model **out, const char *path, const mo_model_params 
     st_file file;
     mo_status s = st_open(&file, path, err);
     if (s != MO_OK) {
+        free(m->source);
         free(m);
         return s;
     }

@@ -1,5 +1,6 @@
 /* test_kernels.c - every fast kernel against the scalar reference on awkward sizes, and the
- * same output whatever the thread count. */
+ * same output whatever the thread count. Each check runs the fastest kernels for this CPU
+ * (MO_KERNEL_AUTO: AVX-512 here when present) and the AVX2 kernels forced (MO_KERNEL_AVX2). */
 #include <check.h>
 #include <math.h>
 #include <stdatomic.h>
@@ -8,6 +9,7 @@
 
 #include "kernels/conv_op.h"
 #include "kernels/conv_ref.h"
+#include "kernels/gemm.h"
 #include "threadpool.h"
 
 static float *random_floats(size_t n, uint32_t seed) {
@@ -19,16 +21,27 @@ static float *random_floats(size_t n, uint32_t seed) {
     return v;
 }
 
-/* Runs g through the fast op (threads as given) and the reference; returns max relative diff. */
-static double compare(const mo_conv_geom *g, mo_act act, mo_threadpool *pool, float **out_fast) {
+/* The kernel families every check runs, and their names for messages. */
+static const mo_kernel_choice fast_kernels[] = {MO_KERNEL_AUTO, MO_KERNEL_AVX2};
+static const char *const fast_names[] = {"auto", "avx2"};
+#define N_FAST 2
+
+/* Runs g through the fast op of the given family (threads as given) and the reference; returns
+ * max relative diff. */
+static double compare(const mo_conv_geom *g, mo_act act, mo_kernel_choice choice,
+                      mo_threadpool *pool, float **out_fast) {
     const int32_t taps = g->kernel * g->kernel;
     size_t wn = (size_t)g->cout * (g->cin / g->groups) * taps;
     float *w = random_floats(wn, 11), *b = random_floats((size_t)g->cout, 12);
     float *in = random_floats((size_t)g->in_h * g->in_w * g->cin, 13);
     mo_conv_op op;
     mo_error err;
-    ck_assert_msg(mo_conv_op_init(&op, g, w, b, act, MO_KERNEL_AUTO, &err) == MO_OK, "%s",
+    ck_assert_msg(mo_conv_op_init(&op, g, w, b, act, choice, &err) == MO_OK, "%s",
                   err.message);
+    /* Forced AVX2 must really run a packed AVX2 kernel, not fall back to the reference. */
+    if (choice == MO_KERNEL_AVX2 && mo_cpu_has_avx2())
+        ck_assert_msg(op.packed != NULL, "AVX2 not chosen for %d->%d k%d g%d", g->cin, g->cout,
+                      g->kernel, g->groups);
     int32_t oh, ow;
     mo_conv_op_out_size(&op, g->in_h, g->in_w, &oh, &ow);
     size_t on = (size_t)oh * ow * g->cout;
@@ -65,9 +78,13 @@ START_TEST(pointwise_and_dense_match_the_reference_on_awkward_sizes) {
                     if (mo_conv_out_size(g.in_h, g.kernel, g.stride, g.pad, g.dilation) < 1 ||
                         mo_conv_out_size(g.in_w, g.kernel, g.stride, g.pad, g.dilation) < 1)
                         continue;
-                    double rel = compare(&g, ki % 2 ? MO_ACT_RELU : MO_ACT_RELU6, NULL, NULL);
-                    ck_assert_msg(rel < 1e-5, "cin %d cout %d %dx%d k%d s%d d%d: rel %g", g.cin,
-                                  g.cout, g.in_w, g.in_h, g.kernel, g.stride, g.dilation, rel);
+                    for (int f = 0; f < N_FAST; f++) {
+                        double rel = compare(&g, ki % 2 ? MO_ACT_RELU : MO_ACT_RELU6,
+                                             fast_kernels[f], NULL, NULL);
+                        ck_assert_msg(rel < 1e-5, "%s: cin %d cout %d %dx%d k%d s%d d%d: rel %g",
+                                      fast_names[f], g.cin, g.cout, g.in_w, g.in_h, g.kernel,
+                                      g.stride, g.dilation, rel);
+                    }
                 }
 }
 END_TEST
@@ -75,7 +92,9 @@ END_TEST
 START_TEST(a_deep_pointwise_conv_spans_several_depth_blocks) {
     mo_conv_geom g = {.in_h = 5, .in_w = 9, .cin = 700, .cout = 70, .kernel = 1, .stride = 1,
                       .pad = 0, .dilation = 1, .groups = 1};
-    ck_assert(compare(&g, MO_ACT_NONE, NULL, NULL) < 1e-5);
+    for (int f = 0; f < N_FAST; f++)
+        ck_assert_msg(compare(&g, MO_ACT_NONE, fast_kernels[f], NULL, NULL) < 1e-5, "%s",
+                      fast_names[f]);
 }
 END_TEST
 
@@ -84,53 +103,73 @@ START_TEST(a_single_pixel_pointwise_conv_matches_the_reference) {
     for (int i = 0; i < 5; i++) {
         mo_conv_geom g = {.in_h = 1, .in_w = 1, .cin = 300, .cout = couts[i], .kernel = 1,
                           .stride = 1, .pad = 0, .dilation = 1, .groups = 1};
-        double rel = compare(&g, i % 2 ? MO_ACT_RELU : MO_ACT_NONE, NULL, NULL);
-        ck_assert_msg(rel < 1e-5, "1x1 pixel, cout %d: rel %g", couts[i], rel);
+        for (int f = 0; f < N_FAST; f++) {
+            double rel = compare(&g, i % 2 ? MO_ACT_RELU : MO_ACT_NONE, fast_kernels[f], NULL,
+                                 NULL);
+            ck_assert_msg(rel < 1e-5, "%s: 1x1 pixel, cout %d: rel %g", fast_names[f], couts[i],
+                          rel);
+        }
     }
 }
 END_TEST
 
 START_TEST(depthwise_matches_the_reference_on_awkward_sizes) {
     static const int32_t channels[] = {1, 3, 13, 16, 17, 48};
-    static const int32_t widths[] = {1, 3, 7, 12};
-    static const int32_t kernels[][4] = {{3, 1, 1, 1}, {3, 2, 1, 1}, {3, 1, 2, 2}, {3, 2, 2, 2}};
+    static const int32_t widths[] = {1, 3, 7, 12, 23}; /* 23: interior runs of 8, 4 and 1 */
+    static const int32_t kernels[][4] = {/* kernel, stride, pad, dilation */
+                                         {3, 1, 1, 1}, {3, 2, 1, 1}, {3, 1, 2, 2},
+                                         {3, 2, 2, 2}, {5, 1, 2, 1}, {5, 2, 4, 2}};
     for (size_t ci = 0; ci < 6; ci++)
-        for (size_t wi = 0; wi < 4; wi++)
-            for (size_t ki = 0; ki < 4; ki++) {
+        for (size_t wi = 0; wi < 5; wi++)
+            for (size_t ki = 0; ki < 6; ki++) {
                 int32_t c = channels[ci];
-                mo_conv_geom g = {.in_h = widths[3 - wi], .in_w = widths[wi], .cin = c,
+                mo_conv_geom g = {.in_h = widths[4 - wi], .in_w = widths[wi], .cin = c,
                                   .cout = c, .kernel = kernels[ki][0], .stride = kernels[ki][1],
                                   .pad = kernels[ki][2], .dilation = kernels[ki][3], .groups = c};
-                double rel = compare(&g, MO_ACT_RELU, NULL, NULL);
-                ck_assert_msg(rel < 1e-5, "dw c %d %dx%d s%d d%d: rel %g", c, g.in_w, g.in_h,
-                              g.stride, g.dilation, rel);
+                if (mo_conv_out_size(g.in_h, g.kernel, g.stride, g.pad, g.dilation) < 1 ||
+                    mo_conv_out_size(g.in_w, g.kernel, g.stride, g.pad, g.dilation) < 1)
+                    continue;
+                for (int f = 0; f < N_FAST; f++) {
+                    double rel = compare(&g, ki % 2 ? MO_ACT_RELU : MO_ACT_RELU6,
+                                         fast_kernels[f], NULL, NULL);
+                    ck_assert_msg(rel < 1e-5, "%s: dw c %d %dx%d k%d s%d d%d: rel %g",
+                                  fast_names[f], c, g.in_w, g.in_h, g.kernel, g.stride,
+                                  g.dilation, rel);
+                }
             }
 }
 END_TEST
 
 START_TEST(outputs_are_identical_for_any_thread_count) {
-    mo_conv_geom geoms[2] = {
+    const mo_conv_geom geoms[4] = {
         {.in_h = 23, .in_w = 19, .cin = 40, .cout = 72, .kernel = 1, .stride = 1, .pad = 0,
          .dilation = 1, .groups = 1},
         {.in_h = 23, .in_w = 19, .cin = 40, .cout = 40, .kernel = 3, .stride = 2, .pad = 1,
-         .dilation = 1, .groups = 40}};
-    for (int gi = 0; gi < 2; gi++) {
-        float *one, *many;
-        mo_threadpool *pool;
-        mo_error err;
-        compare(&geoms[gi], MO_ACT_RELU, NULL, &one);
-        for (int32_t threads = 2; threads <= 5; threads++) {
-            ck_assert_int_eq(mo_threadpool_create(&pool, threads, &err), MO_OK);
-            compare(&geoms[gi], MO_ACT_RELU, pool, &many);
-            int32_t oh = mo_conv_out_size(23, geoms[gi].kernel, geoms[gi].stride, geoms[gi].pad, 1);
-            int32_t ow = mo_conv_out_size(19, geoms[gi].kernel, geoms[gi].stride, geoms[gi].pad, 1);
-            ck_assert_msg(!memcmp(one, many, sizeof(float) * (size_t)oh * ow * geoms[gi].cout),
-                          "%d threads differ", threads);
-            free(many);
-            mo_threadpool_free(pool);
+         .dilation = 1, .groups = 40},
+        /* the stem, and a dilated 3x3 deep enough to take its taps one at a time */
+        {.in_h = 23, .in_w = 19, .cin = 3, .cout = 48, .kernel = 3, .stride = 2, .pad = 1,
+         .dilation = 1, .groups = 1},
+        {.in_h = 23, .in_w = 19, .cin = 70, .cout = 40, .kernel = 3, .stride = 1, .pad = 2,
+         .dilation = 2, .groups = 1}};
+    for (int f = 0; f < N_FAST; f++)
+        for (int gi = 0; gi < 4; gi++) {
+            const mo_conv_geom *g = &geoms[gi];
+            float *one, *many;
+            mo_threadpool *pool;
+            mo_error err;
+            compare(g, MO_ACT_RELU, fast_kernels[f], NULL, &one);
+            for (int32_t threads = 2; threads <= 5; threads++) {
+                ck_assert_int_eq(mo_threadpool_create(&pool, threads, &err), MO_OK);
+                compare(g, MO_ACT_RELU, fast_kernels[f], pool, &many);
+                int32_t oh = mo_conv_out_size(23, g->kernel, g->stride, g->pad, g->dilation);
+                int32_t ow = mo_conv_out_size(19, g->kernel, g->stride, g->pad, g->dilation);
+                ck_assert_msg(!memcmp(one, many, sizeof(float) * (size_t)oh * ow * g->cout),
+                              "%s: geometry %d, %d threads differ", fast_names[f], gi, threads);
+                free(many);
+                mo_threadpool_free(pool);
+            }
+            free(one);
         }
-        free(one);
-    }
 }
 END_TEST
 
@@ -182,6 +221,23 @@ START_TEST(a_fused_depthwise_pointwise_pair_gives_the_same_bits) {
 }
 END_TEST
 
+START_TEST(avx2_ops_run_depthwise_and_pointwise_apart) {
+    mo_conv_geom gd = {.cin = 16, .cout = 16, .kernel = 3, .stride = 1, .pad = 1, .dilation = 1,
+                       .groups = 16};
+    mo_conv_geom gp = {.cin = 16, .cout = 32, .kernel = 1, .stride = 1, .pad = 0, .dilation = 1,
+                       .groups = 1};
+    float *wd = random_floats(16 * 9, 31), *wp = random_floats(16 * 32, 32);
+    mo_conv_op dw, pw;
+    mo_error err;
+    ck_assert_int_eq(mo_conv_op_init(&dw, &gd, wd, NULL, MO_ACT_RELU, MO_KERNEL_AVX2, &err), MO_OK);
+    ck_assert_int_eq(mo_conv_op_init(&pw, &gp, wp, NULL, MO_ACT_RELU, MO_KERNEL_AVX2, &err), MO_OK);
+    ck_assert(!mo_conv_op_can_fuse(&dw, &pw));
+    mo_conv_op_free(&dw);
+    mo_conv_op_free(&pw);
+    free(wd), free(wp);
+}
+END_TEST
+
 static void count_item(void *ctx, int64_t item) {
     atomic_int *counts = ctx;
     atomic_fetch_add(&counts[item], 1);
@@ -209,6 +265,7 @@ int main(void) {
     tcase_add_test(tc, outputs_are_identical_for_any_thread_count);
     tcase_add_test(tc, the_thread_pool_runs_every_item_once);
     tcase_add_test(tc, a_fused_depthwise_pointwise_pair_gives_the_same_bits);
+    tcase_add_test(tc, avx2_ops_run_depthwise_and_pointwise_apart);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

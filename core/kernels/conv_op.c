@@ -7,7 +7,38 @@
 #include "error.h"
 #include "gemm.h"
 
-enum { KERNEL_REFERENCE, KERNEL_IGEMM_AVX512, KERNEL_DW_AVX512, KERNEL_DIRECT_AVX512 };
+enum {
+    KERNEL_REFERENCE,
+    KERNEL_IGEMM_AVX512,
+    KERNEL_DW_AVX512,
+    KERNEL_DIRECT_AVX512,
+    KERNEL_IGEMM_AVX2,
+    KERNEL_DW_AVX2
+};
+
+int mo_cpu_has_avx2(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}
+
+/* The AVX2 kernels: dense convs up to 7x7 through the GEMM (the stem too), depthwise up to
+ * DW_AVX2_MAX_K; anything else stays on the reference. Returns 0 when out of memory. */
+static int choose_avx2(mo_conv_op *op) {
+    const mo_conv_geom *g = &op->geom;
+    if (g->groups == 1 && g->kernel <= 7) {
+        op->kernel = KERNEL_IGEMM_AVX2;
+        return f32_igemm_pack(op);
+    }
+    if (g->groups == g->cin && g->cin == g->cout && g->kernel <= DW_AVX2_MAX_K) {
+        op->kernel = KERNEL_DW_AVX2;
+        return f32_dwconv_pack(op);
+    }
+    return 1;
+}
 
 mo_status mo_conv_op_init(mo_conv_op *op, const mo_conv_geom *g, const float *weight,
                           const float *bias, mo_act act, mo_kernel_choice choice, mo_error *err) {
@@ -22,9 +53,12 @@ mo_status mo_conv_op_init(mo_conv_op *op, const mo_conv_geom *g, const float *we
     op->weight = weight;
     op->bias = bias;
     op->kernel = KERNEL_REFERENCE;
-    if (choice == MO_KERNEL_SCALAR || !mo_cpu_has_avx512()) return MO_OK;
+    if (choice == MO_KERNEL_SCALAR) return MO_OK;
+    /* AVX-512 when the CPU has it (unless AVX2 is asked for), else AVX2+FMA, else scalar. */
     int ok = 1;
-    if (g->groups == 1 && g->cin <= DIRECT_MAX_CIN && g->cout <= DIRECT_MAX_COUT) {
+    if (choice == MO_KERNEL_AVX2 || !mo_cpu_has_avx512()) {
+        if (mo_cpu_has_avx2()) ok = choose_avx2(op);
+    } else if (g->groups == 1 && g->cin <= DIRECT_MAX_CIN && g->cout <= DIRECT_MAX_COUT) {
         op->kernel = KERNEL_DIRECT_AVX512;
         ok = f32_direct_pack(op);
     } else if (g->groups == 1 && g->kernel <= 7) {
@@ -66,6 +100,7 @@ static void run_rows(void *ctx, int64_t item) {
                         end);
 }
 
+/* Only the AVX-512 kernels fuse: AVX2 ops run dw and pw one after the other. */
 int mo_conv_op_can_fuse(const mo_conv_op *dw, const mo_conv_op *pw) {
     return dw->kernel == KERNEL_DW_AVX512 && pw->kernel == KERNEL_IGEMM_AVX512 &&
            pw->geom.kernel == 1 && pw->geom.stride == 1 && pw->geom.pad == 0 &&
@@ -89,6 +124,14 @@ void mo_conv_op_run(const mo_conv_op *op, float *out, const float *in, int32_t i
     }
     if (op->kernel == KERNEL_DW_AVX512) {
         f32_dwconv_run_avx512(op, out, in, in_h, in_w, pool);
+        return;
+    }
+    if (op->kernel == KERNEL_IGEMM_AVX2) {
+        f32_igemm_run_avx2(op, out, in, in_h, in_w, pool);
+        return;
+    }
+    if (op->kernel == KERNEL_DW_AVX2) {
+        f32_dwconv_run_avx2(op, out, in, in_h, in_w, pool);
         return;
     }
     rows_job j = {.op = op, .geom = op->geom, .out = out, .in = in};

@@ -15,6 +15,8 @@
 typedef enum mo_kernel_choice {
     MO_KERNEL_AUTO,     /* the fastest for this CPU */
     MO_KERNEL_SCALAR,   /* the scalar reference, for checks */
+    MO_KERNEL_AVX2,     /* the AVX2+FMA kernels even where AVX-512 is present, for checks and
+                         * comparisons; the scalar reference on a CPU without AVX2 */
 } mo_kernel_choice;
 
 typedef struct mo_conv_op {

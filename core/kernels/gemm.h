@@ -1,4 +1,4 @@
-/* gemm.h - convolution as an indirect GEMM, and the depthwise kernel, with AVX-512.
+/* gemm.h - convolution as an indirect GEMM, and the depthwise kernel, with AVX-512 or AVX2.
  *
  * Dense convolutions (1x1 pointwise, the 3x3 stem, dilated 3x3 in ASPP) are computed as
  * out[p][n] = act(bias[n] + sum_k A[p][k] B[k][n]) where p runs over output pixels, k over
@@ -6,6 +6,7 @@
  * border), so no im2col buffer is needed. B is packed once at init into panels of GEMM_NR
  * output channels: [panel][k][GEMM_NR], zero-padded. The depthwise kernel keeps channels in
  * the vector lanes: weights packed [tap][channels].
+ * The AVX2+FMA kernels read the same packed layouts, with 8-float vectors.
  * Internal to core/kernels; conv_op.c chooses between these and the scalar reference.
  */
 #ifndef MO_CORE_GEMM_H
@@ -21,6 +22,8 @@
 
 /* 1 when this CPU runs the AVX-512 kernels (AVX512F). */
 int mo_cpu_has_avx512(void);
+/* 1 when this CPU runs the AVX2 kernels (AVX2 and FMA). */
+int mo_cpu_has_avx2(void);
 
 /* Packs OIHW weights (groups = 1) into op->packed for the GEMM; returns 0 when out of memory. */
 int f32_igemm_pack(mo_conv_op *op);
@@ -44,5 +47,32 @@ void f32_direct_run_avx512(const mo_conv_op *op, float *out, const float *in, in
 int f32_dwconv_pack(mo_conv_op *op);
 void f32_dwconv_run_avx512(const mo_conv_op *op, float *out, const float *in, int32_t in_h,
                            int32_t in_w, mo_threadpool *pool);
+
+/* The AVX2+FMA kernels (gemm_avx2.c, dwconv_avx2.c): the same packed weights as the AVX-512
+ * GEMM and depthwise kernels (f32_igemm_pack, f32_dwconv_pack), no fused dw -> pw path. The
+ * depthwise kernel takes kernel sizes up to DW_AVX2_MAX_K. */
+#define DW_AVX2_MAX_K 7
+void f32_igemm_run_avx2(const mo_conv_op *op, float *out, const float *in, int32_t in_h,
+                        int32_t in_w, mo_threadpool *pool);
+void f32_dwconv_run_avx2(const mo_conv_op *op, float *out, const float *in, int32_t in_h,
+                         int32_t in_w, mo_threadpool *pool);
+
+/* Helpers for the AVX2 kernels, seen only where a file is compiled with -mavx2 -mfma. */
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+
+#include "conv_ref.h"
+
+static inline __m256 activate8(__m256 v, mo_act act) {
+    if (act == MO_ACT_NONE) return v;
+    v = _mm256_max_ps(v, _mm256_setzero_ps());
+    return act == MO_ACT_RELU6 ? _mm256_min_ps(v, _mm256_set1_ps(6.0f)) : v;
+}
+
+/* A mask of the first n lanes (n <= 0: none, n >= 8: all), for maskload / maskstore. */
+static inline __m256i lanes8(int32_t n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+#endif
 
 #endif
