@@ -1,6 +1,7 @@
 /* opencv_plugin.c - the C functions of video.h, draw.h, seg_video.h and synth_io.h (and
  * mo_opencv_image_read), forwarded to the OpenCV module mobileone-opencv.so, which is dlopened
- * on the first call that needs it (see opencv_plugin.h for why).
+ * on the first call that needs it (see opencv_plugin.h for why). The video writers are not
+ * here: video_writer.c chooses between the C AVI writer and the module.
  *
  * Where the module is looked for, first match wins:
  *   1. $MOBILEONE_OPENCV_PLUGIN, when set and not empty (the exact file; nothing else is tried);
@@ -133,7 +134,7 @@ mo_status mo_image_write(const char *path, const mo_image *img, mo_error *err) {
     return api->image_write(path, img, err);
 }
 
-/* video.h (mo_video_fourcc_for is in media_names.c) */
+/* video.h (mo_video_fourcc_for is in media_names.c; the writer in video_writer.c) */
 
 mo_status mo_video_open(mo_video_reader **out, const char *source, mo_error *err) {
     *out = NULL;
@@ -161,26 +162,7 @@ void mo_video_close(mo_video_reader *r) {
     if (r) loaded_api->video_close(r);
 }
 
-mo_status mo_video_writer_open(mo_video_writer **out, const char *path, double fps, int32_t width,
-                               int32_t height, mo_error *err) {
-    *out = NULL;
-    API_OR_RETURN(api, err);
-    return api->video_writer_open(out, path, fps, width, height, err);
-}
-
-mo_status mo_video_write(mo_video_writer *w, const mo_image *frame, mo_error *err) {
-    return loaded_api->video_write(w, frame, err);
-}
-
-mo_status mo_video_writer_finish(mo_video_writer *w, mo_error *err) {
-    return loaded_api->video_writer_finish(w, err);
-}
-
-void mo_video_writer_abort(mo_video_writer *w) {
-    if (w) loaded_api->video_writer_abort(w);
-}
-
-/* seg_video.h (mo_seg_is_video_path is in media_names.c) */
+/* seg_video.h (mo_seg_is_video_path is in media_names.c; the writer in video_writer.c) */
 
 mo_status mo_seg_video_open(mo_seg_video_reader **out, const char *path, int32_t *width,
                             int32_t *height, double *fps, int64_t *frames, mo_error *err) {
@@ -197,22 +179,7 @@ void mo_seg_video_close(mo_seg_video_reader *r) {
     if (r) loaded_api->seg_video_close(r);
 }
 
-mo_status mo_seg_video_writer_open(mo_seg_video_writer **out, const char *path, int32_t width,
-                                   int32_t height, double fps, mo_error *err) {
-    *out = NULL;
-    API_OR_RETURN(api, err);
-    return api->seg_video_writer_open(out, path, width, height, fps, err);
-}
-
-void mo_seg_video_write(mo_seg_video_writer *w, const uint8_t *rgb) {
-    loaded_api->seg_video_write(w, rgb);
-}
-
-void mo_seg_video_writer_close(mo_seg_video_writer *w) {
-    if (w) loaded_api->seg_video_writer_close(w);
-}
-
-/* synth_io.h */
+/* synth_io.h (the video writer is in video_writer.c) */
 
 mo_status mo_synth_jpeg_encode(const uint8_t *rgb, int32_t width, int32_t height, int quality,
                                uint8_t **data, size_t *len, mo_error *err) {
@@ -220,25 +187,6 @@ mo_status mo_synth_jpeg_encode(const uint8_t *rgb, int32_t width, int32_t height
     *len = 0;
     API_OR_RETURN(api, err);
     return api->synth_jpeg_encode(rgb, width, height, quality, data, len, err);
-}
-
-mo_status mo_synth_video_open(mo_synth_video **out, const char *path, double fps, int32_t width,
-                              int32_t height, mo_error *err) {
-    *out = NULL;
-    API_OR_RETURN(api, err);
-    return api->synth_video_open(out, path, fps, width, height, err);
-}
-
-mo_status mo_synth_video_write(mo_synth_video *v, const uint8_t *rgb, mo_error *err) {
-    return loaded_api->synth_video_write(v, rgb, err);
-}
-
-mo_status mo_synth_video_finish(mo_synth_video *v, mo_error *err) {
-    return loaded_api->synth_video_finish(v, err);
-}
-
-void mo_synth_video_abort(mo_synth_video *v) {
-    if (v) loaded_api->synth_video_abort(v);
 }
 
 int64_t mo_synth_video_count_frames(const char *path, int32_t *width, int32_t *height) {

@@ -31,10 +31,10 @@ extern "C" {
 #define MO_OPENCV_ENV "MOBILEONE_OPENCV_PLUGIN"
 
 typedef struct mo_video_reader mo_video_reader;
-typedef struct mo_video_writer mo_video_writer;
+typedef struct mo_cv_video_writer mo_cv_video_writer;
 typedef struct mo_seg_video_reader mo_seg_video_reader;
-typedef struct mo_seg_video_writer mo_seg_video_writer;
-typedef struct mo_synth_video mo_synth_video;
+typedef struct mo_cv_seg_video_writer mo_cv_seg_video_writer;
+typedef struct mo_cv_synth_video mo_cv_synth_video;
 
 typedef struct mo_opencv_api {
     uint32_t abi;  /* MO_OPENCV_ABI */
@@ -52,28 +52,28 @@ typedef struct mo_opencv_api {
     int64_t (*video_frame_count)(const mo_video_reader *r);
     void (*video_size)(const mo_video_reader *r, int32_t *width, int32_t *height);
     void (*video_close)(mo_video_reader *r);
-    mo_status (*video_writer_open)(mo_video_writer **out, const char *path, double fps,
+    mo_status (*video_writer_open)(mo_cv_video_writer **out, const char *path, double fps,
                                    int32_t width, int32_t height, mo_error *err);
-    mo_status (*video_write)(mo_video_writer *w, const mo_image *frame, mo_error *err);
-    mo_status (*video_writer_finish)(mo_video_writer *w, mo_error *err);
-    void (*video_writer_abort)(mo_video_writer *w);
+    mo_status (*video_write)(mo_cv_video_writer *w, const mo_image *frame, mo_error *err);
+    mo_status (*video_writer_finish)(mo_cv_video_writer *w, mo_error *err);
+    void (*video_writer_abort)(mo_cv_video_writer *w);
     /* seg_video.h */
     mo_status (*seg_video_open)(mo_seg_video_reader **out, const char *path, int32_t *width,
                                 int32_t *height, double *fps, int64_t *frames, mo_error *err);
     int (*seg_video_read)(mo_seg_video_reader *r, mo_image *img);
     void (*seg_video_close)(mo_seg_video_reader *r);
-    mo_status (*seg_video_writer_open)(mo_seg_video_writer **out, const char *path, int32_t width,
+    mo_status (*seg_video_writer_open)(mo_cv_seg_video_writer **out, const char *path, int32_t width,
                                        int32_t height, double fps, mo_error *err);
-    void (*seg_video_write)(mo_seg_video_writer *w, const uint8_t *rgb);
-    void (*seg_video_writer_close)(mo_seg_video_writer *w);
+    void (*seg_video_write)(mo_cv_seg_video_writer *w, const uint8_t *rgb);
+    void (*seg_video_writer_close)(mo_cv_seg_video_writer *w);
     /* synth_io.h */
     mo_status (*synth_jpeg_encode)(const uint8_t *rgb, int32_t width, int32_t height, int quality,
                                    uint8_t **data, size_t *len, mo_error *err);
-    mo_status (*synth_video_open)(mo_synth_video **out, const char *path, double fps, int32_t width,
+    mo_status (*synth_video_open)(mo_cv_synth_video **out, const char *path, double fps, int32_t width,
                                   int32_t height, mo_error *err);
-    mo_status (*synth_video_write)(mo_synth_video *v, const uint8_t *rgb, mo_error *err);
-    mo_status (*synth_video_finish)(mo_synth_video *v, mo_error *err);
-    void (*synth_video_abort)(mo_synth_video *v);
+    mo_status (*synth_video_write)(mo_cv_synth_video *v, const uint8_t *rgb, mo_error *err);
+    mo_status (*synth_video_finish)(mo_cv_synth_video *v, mo_error *err);
+    void (*synth_video_abort)(mo_cv_synth_video *v);
     int64_t (*synth_video_count_frames)(const char *path, int32_t *width, int32_t *height);
 } mo_opencv_api;
 

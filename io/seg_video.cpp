@@ -18,7 +18,7 @@ struct mo_seg_video_reader {
     cv::Mat bgr;
 };
 
-struct mo_seg_video_writer {
+struct mo_cv_seg_video_writer {
     cv::VideoWriter writer;
     cv::Mat bgr;
     int32_t width, height;
@@ -71,11 +71,11 @@ static int has_ext(const char *path, const char *ext) {
     return n > k && !strcasecmp(path + n - k, ext);
 }
 
-static mo_status seg_video_writer_open(mo_seg_video_writer **out, const char *path,
+static mo_status seg_video_writer_open(mo_cv_seg_video_writer **out, const char *path,
                                        int32_t width, int32_t height, double fps,
                                        mo_error *err) {
     *out = nullptr;
-    auto *w = new (std::nothrow) mo_seg_video_writer;
+    auto *w = new (std::nothrow) mo_cv_seg_video_writer;
     if (!w) return mo_error_set(err, MO_ERR_MEMORY, "%s: out of memory", path);
     int fourcc = has_ext(path, ".avi") ? cv::VideoWriter::fourcc('M', 'J', 'P', 'G')
                                        : cv::VideoWriter::fourcc('m', 'p', '4', 'v');
@@ -96,13 +96,13 @@ static mo_status seg_video_writer_open(mo_seg_video_writer **out, const char *pa
     return MO_OK;
 }
 
-static void seg_video_write(mo_seg_video_writer *w, const uint8_t *rgb) {
+static void seg_video_write(mo_cv_seg_video_writer *w, const uint8_t *rgb) {
     cv::Mat in(w->height, w->width, CV_8UC3, const_cast<uint8_t *>(rgb));
     cv::cvtColor(in, w->bgr, cv::COLOR_RGB2BGR);
     w->writer.write(w->bgr);
 }
 
-static void seg_video_writer_close(mo_seg_video_writer *w) {
+static void seg_video_writer_close(mo_cv_seg_video_writer *w) {
     delete w;
 }
 

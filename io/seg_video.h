@@ -21,7 +21,9 @@ mo_status mo_seg_video_open(mo_seg_video_reader **out, const char *path, int32_t
 int mo_seg_video_read(mo_seg_video_reader *r, mo_image *img);
 void mo_seg_video_close(mo_seg_video_reader *r);
 
-/* Creates `path` (the container from its extension: .avi MJPG, otherwise mp4v). */
+/* Creates `path` (the container from its extension: .avi MJPG, written in C by avi_writer.h
+ * under `<stem>.tmp.avi` and renamed at close, so a frame that fails to write leaves no file;
+ * otherwise mp4v through OpenCV). */
 mo_status mo_seg_video_writer_open(mo_seg_video_writer **out, const char *path, int32_t width,
                                    int32_t height, double fps, mo_error *err);
 /* rgb: width * height * 3 bytes. */

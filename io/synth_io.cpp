@@ -21,7 +21,7 @@ extern "C" {
 }
 #include "opencv_plugin.h"
 
-struct mo_synth_video {
+struct mo_cv_synth_video {
     cv::VideoWriter writer;
     cv::Mat bgr;
     std::string path, tmp;
@@ -71,7 +71,7 @@ static std::string extension(const std::string &path) {
     return ext;
 }
 
-static mo_status synth_video_open(mo_synth_video **out, const char *path, double fps,
+static mo_status synth_video_open(mo_cv_synth_video **out, const char *path, double fps,
                                   int32_t width, int32_t height, mo_error *err) {
     *out = nullptr;
     std::string p(path), ext = extension(p);
@@ -87,7 +87,7 @@ static mo_status synth_video_open(mo_synth_video **out, const char *path, double
     if (!(fps > 0 && fps <= 1000) || width <= 0 || height <= 0)
         return mo_error_set(err, MO_ERR_ARGUMENT, "%s: bad fps %g or size %dx%d", path, fps, width,
                             height);
-    mo_synth_video *v = new (std::nothrow) mo_synth_video();
+    mo_cv_synth_video *v = new (std::nothrow) mo_cv_synth_video();
     if (!v) return mo_error_set(err, MO_ERR_MEMORY, "out of memory");
     v->path = p;
     v->tmp = p.substr(0, p.size() - ext.size()) + ".tmp" + ext;
@@ -121,7 +121,7 @@ static mo_status synth_video_open(mo_synth_video **out, const char *path, double
     return MO_OK;
 }
 
-static mo_status synth_video_write(mo_synth_video *v, const uint8_t *rgb, mo_error *err) {
+static mo_status synth_video_write(mo_cv_synth_video *v, const uint8_t *rgb, mo_error *err) {
     try {
         to_bgr(rgb, v->width, v->height, v->bgr);
         v->writer.write(v->bgr);
@@ -131,7 +131,7 @@ static mo_status synth_video_write(mo_synth_video *v, const uint8_t *rgb, mo_err
     return MO_OK;
 }
 
-static mo_status synth_video_finish(mo_synth_video *v, mo_error *err) {
+static mo_status synth_video_finish(mo_cv_synth_video *v, mo_error *err) {
     v->writer.release();
     mo_status st = MO_OK;
     if (std::rename(v->tmp.c_str(), v->path.c_str()) != 0) {
@@ -144,7 +144,7 @@ static mo_status synth_video_finish(mo_synth_video *v, mo_error *err) {
     return st;
 }
 
-static void synth_video_abort(mo_synth_video *v) {
+static void synth_video_abort(mo_cv_synth_video *v) {
     if (!v) return;
     v->writer.release();
     std::remove(v->tmp.c_str());

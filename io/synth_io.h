@@ -3,7 +3,8 @@
  *
  * Frames are RGB u8, (H, W, 3) row-major; OpenCV's BGR stays inside. The video writer writes
  * `<stem>.tmp<ext>` next to the target (the same extension, so OpenCV picks the same container)
- * and renames it on finish; abort removes it. Codecs: .avi MJPG, .mp4 / .mov mp4v. */
+ * and renames it on finish; abort removes it. Codecs: .avi MJPG (written in C by avi_writer.h,
+ * without OpenCV), .mp4 / .mov mp4v. */
 #ifndef MO_IO_SYNTH_IO_H
 #define MO_IO_SYNTH_IO_H
 

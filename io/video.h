@@ -3,9 +3,11 @@
  * C outside, C++ inside (video_shim.cpp). Frames are RGB u8 mo_images (OpenCV's BGR stays in
  * the shim). A writer writes to a temporary file next to the target (`name.tmp.ext`, the same
  * extension so that OpenCV picks the same container) and renames it on finish; abort removes it,
- * so a failed run never leaves a half-written video under the requested name. Files go through
- * OpenCV's FFmpeg backend only (probing every backend is slow and leaks in some). The codec
- * follows the extension: .avi MJPG, .mp4 / .mov mp4v, .mkv / .webm VP80, else MJPG.
+ * so a failed run never leaves a half-written video under the requested name. A .avi output
+ * is MJPG written in C with libjpeg (avi_writer.h, chosen in video_writer.c; no OpenCV, at most
+ * 1 GiB); other files go through OpenCV's FFmpeg backend only (probing every backend is slow
+ * and leaks in some). The codec follows the extension: .avi MJPG, .mp4 / .mov mp4v, .mkv /
+ * .webm VP80, else MJPG.
  */
 #ifndef MO_IO_VIDEO_H
 #define MO_IO_VIDEO_H

@@ -28,7 +28,7 @@ struct mo_video_reader {
     int32_t width, height;
 };
 
-struct mo_video_writer {
+struct mo_cv_video_writer {
     cv::VideoWriter writer;
     cv::Mat bgr;
     std::string path, tmp;
@@ -129,7 +129,7 @@ static std::string extension(const std::string &path) {
     return ext;
 }
 
-static mo_status video_writer_open(mo_video_writer **out, const char *path, double fps,
+static mo_status video_writer_open(mo_cv_video_writer **out, const char *path, double fps,
                                    int32_t width, int32_t height, mo_error *err) {
     *out = nullptr;
     if (!(fps > 0) || width < 1 || height < 1)
@@ -139,7 +139,7 @@ static mo_status video_writer_open(mo_video_writer **out, const char *path, doub
     if (ext.empty())
         return mo_error_set(err, MO_ERR_ARGUMENT, "%s: a video output needs an extension "
                             "(.avi, .mp4, .mkv)", path);
-    mo_video_writer *w = new (std::nothrow) mo_video_writer();
+    mo_cv_video_writer *w = new (std::nothrow) mo_cv_video_writer();
     if (!w) return mo_error_set(err, MO_ERR_MEMORY, "out of memory");
     w->path = path;
     w->tmp = w->path.substr(0, w->path.size() - ext.size()) + ".tmp" + ext;
@@ -164,7 +164,7 @@ static mo_status video_writer_open(mo_video_writer **out, const char *path, doub
     return MO_OK;
 }
 
-static mo_status video_write(mo_video_writer *w, const mo_image *frame, mo_error *err) {
+static mo_status video_write(mo_cv_video_writer *w, const mo_image *frame, mo_error *err) {
     if (frame->width != w->width || frame->height != w->height)
         return mo_error_set(err, MO_ERR_ARGUMENT, "%s: frame %dx%d, the video is %dx%d",
                             w->path.c_str(), frame->width, frame->height, w->width, w->height);
@@ -179,7 +179,7 @@ static mo_status video_write(mo_video_writer *w, const mo_image *frame, mo_error
     return MO_OK;
 }
 
-static mo_status video_writer_finish(mo_video_writer *w, mo_error *err) {
+static mo_status video_writer_finish(mo_cv_video_writer *w, mo_error *err) {
     w->writer.release();
     mo_status s = MO_OK;
     if (std::rename(w->tmp.c_str(), w->path.c_str()) != 0) {
@@ -191,7 +191,7 @@ static mo_status video_writer_finish(mo_video_writer *w, mo_error *err) {
     return s;
 }
 
-static void video_writer_abort(mo_video_writer *w) {
+static void video_writer_abort(mo_cv_video_writer *w) {
     if (!w) return;
     w->writer.release();
     std::remove(w->tmp.c_str());
