@@ -171,6 +171,28 @@ class TrainSmoke(unittest.TestCase):
         ours = ts.predict(fused, img, 64, torch.device("cpu"))
         self.assertGreater(float((ours == pred.long()).float().mean()), 0.99)
 
+    def test_record_beside_the_export(self):
+        import argparse
+        ckpt = os.path.join(self.tmp, "rec_ckpt")
+        os.makedirs(ckpt)
+        with open(os.path.join(ckpt, "loss.csv"), "w") as f:
+            f.write("step,loss,hours\n10,1.5,0.25\n")
+        with open(os.path.join(ckpt, "loss.png"), "wb") as f:
+            f.write(b"png")
+        export = os.path.join(self.tmp, "rec", "m.safetensors")
+        os.makedirs(os.path.dirname(export))
+        args = argparse.Namespace(export=export, ckpt=ckpt, seed=3, device="cpu",
+                                  mobileone=None)
+        tc.write_record(args, {"python_val": {"ap": 0.5}})
+        with open(os.path.join(self.tmp, "rec", "m_train.json")) as f:
+            rec = json.load(f)
+        self.assertEqual(rec["python_val"], {"ap": 0.5})
+        self.assertEqual(rec["args"]["seed"], 3)
+        self.assertNotIn("device", rec["args"])
+        self.assertEqual(float(rec["train_hours"]), 0.25)
+        self.assertTrue(os.path.exists(os.path.join(self.tmp, "rec", "m_loss.png")))
+        self.assertTrue(os.path.exists(os.path.join(self.tmp, "rec", "m_loss.csv")))
+
     def test_workers_load_the_same_batches(self):
         data = tc.DetectionData(self.data, (64, 64), 1, True)
         for first in (0, 1):

@@ -23,6 +23,7 @@ import json
 import math
 import os
 import random
+import shutil
 import signal
 import struct
 import sys
@@ -745,6 +746,25 @@ def miou(conf):
 
 # ---------------------------------------------------------------------------------------------
 # The training loop both scripts run
+
+def write_record(args, summary):
+    """After an export: copies CKPT's loss curve next to it (<export>_loss.png / .csv) and
+    writes <export>_train.json: `summary` (the evaluations), every argument, the commit and
+    the hours trained."""
+    prefix = os.path.splitext(args.export)[0]
+    csv_path = os.path.join(args.ckpt, "loss.csv")
+    if os.path.exists(os.path.join(args.ckpt, "loss.png")):
+        shutil.copyfile(os.path.join(args.ckpt, "loss.png"), prefix + "_loss.png")
+        shutil.copyfile(csv_path, prefix + "_loss.csv")
+    summary = dict(summary)
+    summary.update({"args": {k: v for k, v in vars(args).items()
+                             if k not in ("device", "mobileone")},
+                    "commit": git_describe(),
+                    "train_hours": read_log(csv_path)[-1]["hours"]
+                    if os.path.exists(csv_path) else None})
+    with open(prefix + "_train.json", "w") as f:
+        json.dump(summary, f, indent=1)
+
 
 def add_train_args(p, batch, lr, epochs, size):
     p.add_argument("--train", help="synth train folder (mobileone synth --split train)")

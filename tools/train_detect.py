@@ -192,27 +192,14 @@ def main():
         return
     if args.export:
         export(model, args.export, args.size, args.min_ratio)
-        prefix = os.path.splitext(args.export)[0]
-        summary = {"python_val": evaluate(model, args, device,
-                                          os.path.join(args.ckpt, "val"))}
+        summary = {"python_val": evaluate(model, args, device, os.path.join(args.ckpt, "val"))}
         binary = tc.find_binary(args.mobileone)
         if binary:
             summary["c"] = check_with_c(binary, args.export, args.val, args.eval_limit,
                                         args.ckpt)
         else:
             print("no mobileone binary (--mobileone or MO_BINARY_DIR): C checks skipped")
-        csv_path = os.path.join(args.ckpt, "loss.csv")
-        if os.path.exists(os.path.join(args.ckpt, "loss.png")):
-            import shutil
-            shutil.copyfile(os.path.join(args.ckpt, "loss.png"), prefix + "_loss.png")
-            shutil.copyfile(csv_path, prefix + "_loss.csv")
-        summary.update({"args": {k: v for k, v in vars(args).items()
-                                 if k not in ("device", "mobileone")},
-                        "commit": tc.git_describe(),
-                        "train_hours": tc.read_log(csv_path)[-1]["hours"]
-                        if os.path.exists(csv_path) else None})
-        with open(prefix + "_train.json", "w") as f:
-            json.dump(summary, f, indent=1)
+        tc.write_record(args, summary)
 
 
 if __name__ == "__main__":

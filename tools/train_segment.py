@@ -22,7 +22,6 @@ Run it again with --resume until the last epoch is done; then it exports, evalua
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -156,25 +155,13 @@ def main():
     if args.bench or not done or not args.export:
         return
     export(model, args.export, args.size)
-    prefix = os.path.splitext(args.export)[0]
     summary = {"python_val": evaluate(model, args, device)}
     binary = tc.find_binary(args.mobileone)
     if binary:
         summary["c"] = check_with_c(binary, args.export, args.val, args.eval_limit)
     else:
         print("no mobileone binary (--mobileone or MO_BINARY_DIR): C checks skipped")
-    csv_path = os.path.join(args.ckpt, "loss.csv")
-    if os.path.exists(os.path.join(args.ckpt, "loss.png")):
-        shutil.copyfile(os.path.join(args.ckpt, "loss.png"), prefix + "_loss.png")
-        shutil.copyfile(csv_path, prefix + "_loss.csv")
-    summary.update({"args": {k: v for k, v in vars(args).items()
-                             if k not in ("device", "mobileone")},
-                    "commit": tc.git_describe(),
-                    "train_hours": tc.read_log(csv_path)[-1]["hours"]
-                    if os.path.exists(csv_path) else None})
-    with open(prefix + "_train.json", "w") as f:
-        json.dump(summary, f, indent=1)
-
+    tc.write_record(args, summary)
 
 if __name__ == "__main__":
     main()
