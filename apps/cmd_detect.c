@@ -26,6 +26,7 @@
 #include "detect_outputs.h"
 #include "detect_sources.h"
 #include "draw.h"
+#include "frame_writer.h"
 #include "mobileone.h"
 #include "video.h"
 
@@ -69,6 +70,7 @@ typedef struct detect_run {
     mo_model *model;
     mo_model_config cfg;
     int32_t h, w, capacity;
+    int overlapped; /* video frames drawn and written by a frame_writer thread */
     float *input;
     mo_detection *dets;
     int32_t num_dets;
@@ -302,6 +304,11 @@ static void summary(const detect_run *r) {
                 n ? 1e3 * r->t[s] / n : 0.0);
     }
     fprintf(stderr, " (input %dx%d)\n", r->w, r->h);
+    if (r->frames && elapsed > 0)
+        fprintf(stderr, "wall time per frame %.2f ms: network %.0f %%, everything else %.0f %%%s\n",
+                1e3 * elapsed / r->frames, 100 * r->t[T_NET] / elapsed,
+                100 * (1 - r->t[T_NET] / elapsed),
+                r->overlapped ? " (drawing and encoding overlap in a thread of their own)" : "");
 }
 
 static int is_dir(const char *path) {
@@ -391,6 +398,16 @@ static int run_video(detect_run *r, const char *source, int camera) {
         mo_video_close(reader);
         return 1;
     }
+    /* Drawing and encoding run in a thread of their own, overlapping the next frame. */
+    frame_writer *drawer = NULL;
+    r->overlapped = writer != NULL;
+    if (writer && frame_writer_start(&drawer, writer, r->names, r->num_names, !r->o.no_draw,
+                                     r->capacity, &err) != MO_OK) {
+        cli_error("detect", "%s", err.message);
+        mo_video_writer_abort(writer);
+        mo_video_close(reader);
+        return 1;
+    }
     mo_image frame = {0};
     int ok = 1;
     for (int64_t i = 0; ok && !stop_requested; i++) {
@@ -402,17 +419,16 @@ static int run_video(detect_run *r, const char *source, int camera) {
             double t_ms = !camera && fps > 0 ? 1e3 * i / fps : 1e3 * (now() - r->start);
             ok = run_frame(r, &frame) && record(r, i, t_ms, NULL);
         }
-        if (ok && writer) {
-            t0 = now();
-            if (!r->o.no_draw)
-                mo_draw_detections(&frame, r->dets, r->num_dets, r->names, r->num_names);
-            if (mo_video_write(writer, &frame, &err) != MO_OK) {
-                cli_error("detect", "%s", err.message);
-                ok = 0;
-            }
-            r->t[T_DRAW] += now() - t0;
+        if (ok && drawer && frame_writer_push(drawer, &frame, r->dets, r->num_dets, &err) !=
+                                MO_OK) {
+            cli_error("detect", "%s", err.message);
+            ok = 0;
         }
         progress(r, total, 0);
+    }
+    if (drawer && frame_writer_stop(drawer, &r->t[T_DRAW], &err) != MO_OK && ok) {
+        cli_error("detect", "%s", err.message);
+        ok = 0;
     }
     progress(r, total, 1);
     mo_image_free(&frame);
