@@ -176,6 +176,20 @@ int64_t mo_ssdlite_scratch_floats(const mo_ssdlite *h, const int32_t grids[MO_SS
     return levels + 2 * tmp;
 }
 
+/* A depthwise conv then a pointwise one, fused when the kernels allow (the depthwise output
+ * is then never stored; the result is the same bits), else through tmp. */
+static void run_dw_pw(const mo_conv_op *dw, const mo_conv_op *pw, float *out, float *tmp,
+                      const float *in, int32_t in_h, int32_t in_w, mo_threadpool *pool) {
+    if (mo_conv_op_can_fuse(dw, pw)) {
+        mo_conv_op_run_fused(dw, pw, out, in, in_h, in_w, pool);
+        return;
+    }
+    int32_t h, w;
+    mo_conv_op_out_size(dw, in_h, in_w, &h, &w);
+    mo_conv_op_run(dw, tmp, in, in_h, in_w, pool);
+    mo_conv_op_run(pw, out, tmp, h, w, pool);
+}
+
 void mo_ssdlite_forward(const mo_ssdlite *h, const float *f3, const float *f4,
                         const int32_t grids[MO_SSD_LEVELS][2], float *scratch, float *cls_logits,
                         float *bbox_regression, mo_threadpool *pool) {
@@ -197,19 +211,17 @@ void mo_ssdlite_forward(const mo_ssdlite *h, const float *f3, const float *f4,
     for (int e = 0; e < MO_SSD_EXTRAS; e++) {
         const int32_t *g = grids[e + 1];
         mo_conv_op_run(&h->extra[e][0].op, tmp_a, levels[e + 1], g[0], g[1], pool);
-        mo_conv_op_run(&h->extra[e][1].op, tmp_b, tmp_a, g[0], g[1], pool);
-        mo_conv_op_run(&h->extra[e][2].op, next, tmp_b, grids[e + 2][0], grids[e + 2][1], pool);
+        run_dw_pw(&h->extra[e][1].op, &h->extra[e][2].op, next, tmp_b, tmp_a, g[0], g[1], pool);
         levels[e + 2] = next;
         next += cells(grids[e + 2]) * h->channels[e + 2];
     }
     /* Heads: the 1x1 convs write straight into the concatenated outputs. */
     for (int l = 0; l < MO_SSD_LEVELS; l++) {
         const int32_t *g = grids[l];
-        mo_conv_op_run(&h->cls_dw[l].op, tmp_a, levels[l], g[0], g[1], pool);
-        mo_conv_op_run(&h->cls_pw[l].op, cls_logits + offset * h->num_classes, tmp_a, g[0], g[1],
-                       pool);
-        mo_conv_op_run(&h->reg_dw[l].op, tmp_a, levels[l], g[0], g[1], pool);
-        mo_conv_op_run(&h->reg_pw[l].op, bbox_regression + offset * 4, tmp_a, g[0], g[1], pool);
+        run_dw_pw(&h->cls_dw[l].op, &h->cls_pw[l].op, cls_logits + offset * h->num_classes,
+                  tmp_a, levels[l], g[0], g[1], pool);
+        run_dw_pw(&h->reg_dw[l].op, &h->reg_pw[l].op, bbox_regression + offset * 4, tmp_a,
+                  levels[l], g[0], g[1], pool);
         offset += cells(g) * h->anchors;
     }
 }
