@@ -384,8 +384,8 @@ static int run_video(detect_run *r, const char *source, int camera) {
     if (r->o.output) {
         char fourcc[5];
         mo_video_fourcc_for(r->o.output, fourcc);
-        if (mo_video_writer_open(&writer, r->o.output, fps > 0 ? fps : 30.0, vw, vh, &err) !=
-            MO_OK) {
+        if (mo_video_writer_open_for(&writer, r->o.output, fps > 0 ? fps : 30.0, vw, vh,
+                                     camera ? 0 : total, &err) != MO_OK) {
             cli_error("detect", "%s", err.message);
             mo_video_close(reader);
             return 1;

@@ -5,7 +5,7 @@
  * extension so that OpenCV picks the same container) and renames it on finish; abort removes it,
  * so a failed run never leaves a half-written video under the requested name. A .avi output
  * is MJPG written in C with libjpeg (avi_writer.h, chosen in video_writer.c; no OpenCV, at most
- * 1 GiB); other files go through OpenCV's FFmpeg backend only (probing every backend is slow
+ * 1 GiB, so mo_video_writer_open_for sends long videos to OpenCV); other files go through OpenCV's FFmpeg backend only (probing every backend is slow
  * and leaks in some). The codec follows the extension: .avi MJPG, .mp4 / .mov mp4v, .mkv /
  * .webm VP80, else MJPG.
  */
@@ -40,6 +40,10 @@ void mo_video_fourcc_for(const char *path, char fourcc[5]);
  * codec and the container; nothing is left on disk then. */
 mo_status mo_video_writer_open(mo_video_writer **out, const char *path, double fps,
                                int32_t width, int32_t height, mo_error *err);
+/* The same for a video of about `frames` frames (0: unknown, a camera): a .avi that could pass
+ * the C writer's 1 GiB goes to OpenCV's FFmpeg muxer instead, which writes OpenDML AVI. */
+mo_status mo_video_writer_open_for(mo_video_writer **out, const char *path, double fps,
+                                   int32_t width, int32_t height, int64_t frames, mo_error *err);
 /* Appends an RGB frame of the writer's size. */
 mo_status mo_video_write(mo_video_writer *w, const mo_image *frame, mo_error *err);
 /* Closes and renames the temporary file to the path; frees w (also on error). */

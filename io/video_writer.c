@@ -25,6 +25,35 @@ struct mo_video_writer {
     char *path; /* for messages; .avi only (the module names its own) */
 };
 
+/* Whether a video of `frames` frames stays well inside the C writer's 1 GiB: JPEG frames are
+ * taken as a quarter of their raw size, several times what MJPG at quality 90 makes of camera
+ * footage (vtest.avi: a twelfth). */
+static int fits_avi(int64_t frames, int32_t width, int32_t height) {
+    const double raw = 3.0 * width * height;
+    return frames > 0 && frames * raw / 4 < MO_AVI_MAX_BYTES;
+}
+
+mo_status mo_video_writer_open_for(mo_video_writer **out, const char *path, double fps,
+                                   int32_t width, int32_t height, int64_t frames, mo_error *err) {
+    if (mo_avi_is_avi_path(path) && !fits_avi(frames, width, height)) {
+        /* Long or of unknown length: FFmpeg's AVI muxer (through OpenCV) goes past 1 GiB. */
+        *out = NULL;
+        mo_video_writer *w = calloc(1, sizeof *w);
+        if (!w) return mo_error_set(err, MO_ERR_MEMORY, "%s: out of memory", path);
+        w->width = width, w->height = height;
+        const mo_opencv_api *api = mo_opencv_load(err);
+        mo_status s = api ? api->video_writer_open(&w->module, path, fps, width, height, err)
+                          : MO_ERR_IO;
+        if (s != MO_OK) {
+            free(w);
+            return s;
+        }
+        *out = w;
+        return MO_OK;
+    }
+    return mo_video_writer_open(out, path, fps, width, height, err);
+}
+
 mo_status mo_video_writer_open(mo_video_writer **out, const char *path, double fps, int32_t width,
                                int32_t height, mo_error *err) {
     *out = NULL;

@@ -257,8 +257,20 @@ START_TEST(avi_output_does_not_need_the_opencv_module) {
     ck_assert_msg(strstr(err.message, "no_module.avi") != NULL, "%s", err.message);
     ck_assert_msg(mo_video_writer_finish(w, &err) == MO_OK, "%s", err.message);
     ck_assert(exists(path));
-    mo_image_free(&img);
     remove(path);
+    /* A short video of known length stays in C; a long one, or one of unknown length (a
+     * camera), needs OpenCV's muxer (past 1 GiB), here absent: an error, and no file. */
+    ck_assert_msg(mo_video_writer_open_for(&w, path, 10.0, 40, 30, 3, &err) == MO_OK, "%s",
+                  err.message);
+    ck_assert_int_eq(mo_video_write(w, &img, &err), MO_OK);
+    ck_assert_msg(mo_video_writer_finish(w, &err) == MO_OK, "%s", err.message);
+    ck_assert(exists(path));
+    remove(path);
+    ck_assert_int_eq(mo_video_writer_open_for(&w, path, 30.0, 1920, 1080, 54000, &err),
+                     MO_ERR_IO);
+    ck_assert_int_eq(mo_video_writer_open_for(&w, path, 30.0, 40, 30, 0, &err), MO_ERR_IO);
+    ck_assert(!exists(path));
+    mo_image_free(&img);
     if (saved) setenv("MOBILEONE_OPENCV_PLUGIN", saved, 1);
     else unsetenv("MOBILEONE_OPENCV_PLUGIN");
     free(saved);
