@@ -33,39 +33,18 @@ static int fits_avi(int64_t frames, int32_t width, int32_t height) {
     return frames > 0 && frames * raw / 4 < MO_AVI_MAX_BYTES;
 }
 
-mo_status mo_video_writer_open_for(mo_video_writer **out, const char *path, double fps,
-                                   int32_t width, int32_t height, int64_t frames, mo_error *err) {
-    if (mo_avi_is_avi_path(path) && !fits_avi(frames, width, height)) {
-        /* Long or of unknown length: FFmpeg's AVI muxer (through OpenCV) goes past 1 GiB. */
-        *out = NULL;
-        mo_video_writer *w = calloc(1, sizeof *w);
-        if (!w) return mo_error_set(err, MO_ERR_MEMORY, "%s: out of memory", path);
-        w->width = width, w->height = height;
-        const mo_opencv_api *api = mo_opencv_load(err);
-        mo_status s = api ? api->video_writer_open(&w->module, path, fps, width, height, err)
-                          : MO_ERR_IO;
-        if (s != MO_OK) {
-            free(w);
-            return s;
-        }
-        *out = w;
-        return MO_OK;
-    }
-    return mo_video_writer_open(out, path, fps, width, height, err);
-}
-
-mo_status mo_video_writer_open(mo_video_writer **out, const char *path, double fps, int32_t width,
-                               int32_t height, mo_error *err) {
+/* Opens w's writer: the C one (in_c) or the module's. */
+static mo_status open_writer(mo_video_writer **out, const char *path, double fps, int32_t width,
+                             int32_t height, int in_c, mo_error *err) {
     *out = NULL;
     mo_video_writer *w = calloc(1, sizeof *w);
-    if (!w) return mo_error_set(err, MO_ERR_MEMORY, "%s: out of memory", path);
+    if (!w || (in_c && !(w->path = strdup(path)))) {
+        free(w);
+        return mo_error_set(err, MO_ERR_MEMORY, "%s: out of memory", path);
+    }
     w->width = width, w->height = height;
     mo_status s;
-    if (mo_avi_is_avi_path(path)) {
-        if (!(w->path = strdup(path))) {
-            free(w);
-            return mo_error_set(err, MO_ERR_MEMORY, "%s: out of memory", path);
-        }
+    if (in_c) {
         s = mo_avi_writer_open(&w->avi, path, fps, width, height, MO_AVI_DEFAULT_QUALITY, err);
     } else {
         const mo_opencv_api *api = mo_opencv_load(err);
@@ -78,6 +57,19 @@ mo_status mo_video_writer_open(mo_video_writer **out, const char *path, double f
     }
     *out = w;
     return MO_OK;
+}
+
+mo_status mo_video_writer_open(mo_video_writer **out, const char *path, double fps, int32_t width,
+                               int32_t height, mo_error *err) {
+    return open_writer(out, path, fps, width, height, mo_avi_is_avi_path(path), err);
+}
+
+/* A long .avi, or one of unknown length, goes to FFmpeg's AVI muxer (through OpenCV), which
+ * goes past 1 GiB. */
+mo_status mo_video_writer_open_for(mo_video_writer **out, const char *path, double fps,
+                                   int32_t width, int32_t height, int64_t frames, mo_error *err) {
+    const int in_c = mo_avi_is_avi_path(path) && fits_avi(frames, width, height);
+    return open_writer(out, path, fps, width, height, in_c, err);
 }
 
 mo_status mo_video_write(mo_video_writer *w, const mo_image *frame, mo_error *err) {

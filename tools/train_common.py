@@ -26,6 +26,7 @@ import random
 import shutil
 import signal
 import struct
+import subprocess
 import sys
 import time
 import zlib
@@ -632,7 +633,6 @@ def elapsed_str(seconds):
 def git_describe():
     """The commit of the tools' repository (for the model card), or None."""
     try:
-        import subprocess
         return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                               text=True, cwd=os.path.dirname(os.path.abspath(__file__)),
                               timeout=10).stdout.strip() or None
@@ -746,6 +746,16 @@ def miou(conf):
 
 # ---------------------------------------------------------------------------------------------
 # The training loop both scripts run
+
+def c_info(binary, model_path):
+    """`mobileone info` on an export: its text, printed; a failure ends the run."""
+    r = subprocess.run([binary, "info", model_path], capture_output=True, text=True)
+    text = (r.stdout + r.stderr).strip()
+    print("mobileone info:\n" + text)
+    if r.returncode:
+        raise SystemExit("mobileone info failed on %s" % model_path)
+    return text
+
 
 def write_record(args, summary):
     """After an export: copies CKPT's loss curve next to it (<export>_loss.png / .csv) and

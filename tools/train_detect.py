@@ -128,17 +128,10 @@ def evaluate(model, args, device, out_prefix):
 
 def check_with_c(binary, model_path, val, limit, work_dir):
     """`mobileone info` on the export, then `detect` + `eval coco` on the val folder."""
-    out = {}
-    r = subprocess.run([binary, "info", model_path], capture_output=True, text=True)
-    out["info"] = (r.stdout + r.stderr).strip()
-    print("mobileone info:\n" + out["info"])
-    if r.returncode:
-        raise SystemExit("mobileone info failed on %s" % model_path)
+    out = {"info": tc.c_info(binary, model_path)}
     if not val:
         return out
-    images, _ = tc.load_coco(val)
-    if limit:
-        images = images[:limit]
+    images = tc.load_coco(val)[0][:limit or None]
     prefix = os.path.join(work_dir, "val")
     listing, dt = prefix + "_list.txt", prefix + "_c_results.json"
     with open(listing, "w") as f:

@@ -104,17 +104,10 @@ def evaluate(model, args, device):
 
 def check_with_c(binary, model_path, val, limit):
     """`mobileone info` on the export, then `segment` + `eval miou` on the val folder."""
-    out = {}
-    r = subprocess.run([binary, "info", model_path], capture_output=True, text=True)
-    out["info"] = (r.stdout + r.stderr).strip()
-    print("mobileone info:\n" + out["info"])
-    if r.returncode:
-        raise SystemExit("mobileone info failed on %s" % model_path)
+    out = {"info": tc.c_info(binary, model_path)}
     if not val:
         return out
-    images, _ = tc.load_coco(val)
-    if limit:
-        images = images[:limit]
+    images = tc.load_coco(val)[0][:limit or None]
     with tempfile.TemporaryDirectory() as tmp:
         listing = os.path.join(tmp, "list.txt")
         with open(listing, "w") as f:
