@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "gemm.h"
+#include "igemm_tiles.h"
 
 #define MR 6          /* output pixels per micro-tile */
 #define NR 16         /* output channels per micro-tile: half a GEMM_NR panel */
@@ -74,34 +75,14 @@ typedef struct igemm_job {
     const float *zeros; /* cin zeros (after the packed bias), for taps in the padding */
 } igemm_job;
 
-/* The output pixels of the tile starting at pixel p0 (rows past m_count repeat the last). */
 static void tile_pixels(const igemm_job *j, int64_t p0, int32_t m_count, int32_t *oy,
                         int32_t *ox) {
-    int32_t y = (int32_t)(p0 / j->out_w), x = (int32_t)(p0 % j->out_w);
-    for (int32_t m = 0; m < MR; m++) {
-        oy[m] = y;
-        ox[m] = x;
-        if (m + 1 < m_count && ++x == j->out_w) x = 0, y++;
-    }
+    igemm_tile_pixels(j->out_w, p0, m_count, MR, oy, ox);
 }
 
-/* rows[m * taps + t]: the cin input values pixel m reads at tap t (zeros in the padding). */
 static void gather_rows(const igemm_job *j, const int32_t *oy, const int32_t *ox,
                         const float **rows) {
-    const mo_conv_geom *g = &j->op->geom;
-    const int32_t k = g->kernel;
-    for (int32_t m = 0; m < MR; m++) {
-        const float **r = rows + m * k * k;
-        for (int32_t ky = 0; ky < k; ky++) {
-            const int32_t iy = oy[m] * g->stride - g->pad + ky * g->dilation;
-            const int row_inside = iy >= 0 && iy < j->in_h;
-            for (int32_t kx = 0; kx < k; kx++) {
-                const int32_t ix = ox[m] * g->stride - g->pad + kx * g->dilation;
-                const int inside = row_inside && ix >= 0 && ix < j->in_w;
-                *r++ = inside ? j->in + ((int64_t)iy * j->in_w + ix) * g->cin : j->zeros;
-            }
-        }
-    }
+    igemm_gather_rows(&j->op->geom, j->in, j->in_h, j->in_w, j->zeros, MR, oy, ox, rows);
 }
 
 /* A block [MR][KC] from depth k0 on, k = tap * cin + channel. Runs of up to 8 values (the
@@ -191,14 +172,7 @@ static void igemm_item(void *ctx, int64_t item) {
         tile_pixels(j, p0[i], m_count[i], oy[i], ox[i]);
         if (!by_taps) continue;
         gather_rows(j, oy[i], ox[i], rows);
-        first_tap[i] = last_tap[i] = -1;
-        for (int32_t t = 0; t < taps; t++) {
-            int used = 0;
-            for (int32_t m = 0; m < m_count[i] && !used; m++) used = rows[m * taps + t] != j->zeros;
-            active[i][t] = (uint8_t)used;
-            if (used && first_tap[i] < 0) first_tap[i] = t;
-            if (used) last_tap[i] = t;
-        }
+        igemm_tap_span(rows, taps, m_count[i], j->zeros, active[i], &first_tap[i], &last_tap[i]);
         if (first_tap[i] < 0) /* every tap in the padding: the bias alone */
             multiply_block(j, apack, 0, 0, p0[i], m_count[i], panel_begin, panel_end, 1, 1);
     }
