@@ -16,41 +16,63 @@
 #define MAX_TAPS 49
 
 /* C[m_count x n] (row stride ldc) = (first ? bias : C) + A[MR][KC] B[kc][NR], with the
- * activation on the last depth block. Rows past m_count are computed and not stored. */
-static void kernel_14x32(int32_t kc, const float *a, const float *b, float *c, int64_t ldc,
-                         int32_t m_count, __mmask16 mask0, __mmask16 mask1, const float *bias,
-                         int first, int last, mo_act act) {
+ * activation on the last depth block. Rows past m_count are computed and not stored. With
+ * halves = 1 (a constant at each call site) only the panel's first 16 columns are computed:
+ * the last panel of a layer whose width is 16 more than a multiple of 32 (48, 546). */
+static inline __attribute__((always_inline)) void kernel_14xn(
+    int32_t kc, const float *a, const float *b, float *c, int64_t ldc, int32_t m_count,
+    __mmask16 mask0, __mmask16 mask1, const float *bias, int first, int last, mo_act act,
+    const int halves) {
     __m512 acc0[GEMM_MR], acc1[GEMM_MR];
     if (first) {
         __m512 b0 = _mm512_loadu_ps(bias), b1 = _mm512_loadu_ps(bias + 16);
 #pragma GCC unroll 14
-        for (int m = 0; m < GEMM_MR; m++) acc0[m] = b0, acc1[m] = b1;
+        for (int m = 0; m < GEMM_MR; m++) {
+            acc0[m] = b0;
+            if (halves == 2) acc1[m] = b1;
+        }
     } else {
 #pragma GCC unroll 14
         for (int m = 0; m < GEMM_MR; m++) {
             int mm = m < m_count ? m : 0;
             acc0[m] = _mm512_maskz_loadu_ps(mask0, c + mm * ldc);
-            acc1[m] = _mm512_maskz_loadu_ps(mask1, c + mm * ldc + 16);
+            if (halves == 2) acc1[m] = _mm512_maskz_loadu_ps(mask1, c + mm * ldc + 16);
         }
     }
     for (int32_t k = 0; k < kc; k++) {
         __m512 b0 = _mm512_loadu_ps(b + (size_t)k * GEMM_NR);
-        __m512 b1 = _mm512_loadu_ps(b + (size_t)k * GEMM_NR + 16);
+        __m512 b1 = halves == 2 ? _mm512_loadu_ps(b + (size_t)k * GEMM_NR + 16) : b0;
 #pragma GCC unroll 14
         for (int m = 0; m < GEMM_MR; m++) {
             __m512 av = _mm512_set1_ps(a[m * GEMM_KC + k]);
             acc0[m] = _mm512_fmadd_ps(av, b0, acc0[m]);
-            acc1[m] = _mm512_fmadd_ps(av, b1, acc1[m]);
+            if (halves == 2) acc1[m] = _mm512_fmadd_ps(av, b1, acc1[m]);
         }
     }
 #pragma GCC unroll 14
     for (int m = 0; m < GEMM_MR; m++) {
         if (m >= m_count) break;
-        __m512 v0 = acc0[m], v1 = acc1[m];
-        if (last) v0 = activate(v0, act), v1 = activate(v1, act);
+        __m512 v0 = acc0[m];
+        if (last) v0 = activate(v0, act);
         _mm512_mask_storeu_ps(c + m * ldc, mask0, v0);
-        _mm512_mask_storeu_ps(c + m * ldc + 16, mask1, v1);
+        if (halves == 2) {
+            __m512 v1 = acc1[m];
+            if (last) v1 = activate(v1, act);
+            _mm512_mask_storeu_ps(c + m * ldc + 16, mask1, v1);
+        }
     }
+}
+
+static void kernel_14x32(int32_t kc, const float *a, const float *b, float *c, int64_t ldc,
+                         int32_t m_count, __mmask16 mask0, __mmask16 mask1, const float *bias,
+                         int first, int last, mo_act act) {
+    kernel_14xn(kc, a, b, c, ldc, m_count, mask0, mask1, bias, first, last, act, 2);
+}
+
+static void kernel_14x16(int32_t kc, const float *a, const float *b, float *c, int64_t ldc,
+                         int32_t m_count, __mmask16 mask0, const float *bias, int first,
+                         int last, mo_act act) {
+    kernel_14xn(kc, a, b, c, ldc, m_count, mask0, 0, bias, first, last, act, 1);
 }
 
 typedef struct igemm_job {
@@ -113,22 +135,33 @@ static __m512 depthwise_generic(const igemm_job *j, int32_t y0, int32_t x0, int3
     return acc;
 }
 
-/* The depthwise outputs of a tile that lies within one output row, for a 3x3 kernel at stride
- * 1 and dilation D (a constant at each call site, so the loops unroll and the MR accumulators
- * stay in registers): each input vector is loaded once and added to the up to three outputs
- * that read it. Per output the terms arrive as in every other depthwise path here -- bias, then
- * taps row by row, left to right, zeros for taps outside the input -- so the bits are the same. */
-static inline __attribute__((always_inline)) void depthwise_row_tile(
-    const igemm_job *j, int32_t oy, int32_t ox0, int32_t k0, int32_t kc, float *apack,
-    const int D) {
+#define DW_MAX_SPAN (2 * (GEMM_MR - 1) + 3) /* the widest: stride 2, dilation 1 */
+
+/* Up to GEMM_MR depthwise outputs of output row oy from column ox0 on, channels [k0, k0 + kc),
+ * the first n of them stored at a, a + GEMM_KC, ...: a 3x3 kernel at stride S and dilation D
+ * (constants at each call site, so the loops unroll and the accumulators stay in registers).
+ * Each input vector is loaded once and added to every output that reads it. Per output the
+ * terms arrive as in every other depthwise path here -- bias, then taps row by row, left to
+ * right, zeros for taps outside the input -- so the bits are the same. */
+static inline __attribute__((always_inline)) void depthwise_run(
+    const igemm_job *j, int32_t oy, int32_t ox0, int32_t n, int32_t k0, int32_t kc, float *a,
+    const int S, const int D) {
+    const int span = S * (GEMM_MR - 1) + 2 * D + 1; /* input columns the outputs read */
     const mo_conv_op *dw = j->dw;
     const mo_conv_geom *g = &dw->geom;
-    const int32_t c = g->cout, cpad = (c + 15) / 16 * 16, x0 = ox0 - g->pad;
-    const float *w = dw->packed;
-    const float *rows[3];
+    const int32_t c = g->cout, cpad = (c + 15) / 16 * 16, x0 = ox0 * S - g->pad;
+    const float *w = dw->packed, *zeros = w + (size_t)10 * cpad;
+    /* Where each input column of the three rows starts (at channel k0), or zeros in the
+     * padding: no branches in the loop below. */
+    const float *src[3][DW_MAX_SPAN];
     for (int ky = 0; ky < 3; ky++) {
-        int32_t iy = oy - g->pad + ky * D;
-        rows[ky] = iy >= 0 && iy < j->dw_in_h ? j->in + (int64_t)iy * j->dw_in_w * c : NULL;
+        const int32_t iy = oy * S - g->pad + ky * D;
+        const int row_inside = iy >= 0 && iy < j->dw_in_h;
+        for (int xi = 0; xi < span; xi++) {
+            const int32_t x = x0 + xi;
+            src[ky][xi] = row_inside && x >= 0 && x < j->dw_in_w
+                              ? j->in + ((int64_t)iy * j->dw_in_w + x) * c + k0 : zeros;
+        }
     }
     for (int32_t i = 0; i < kc; i += 16) {
         const __mmask16 mask = lanes(kc - i);
@@ -138,87 +171,54 @@ static inline __attribute__((always_inline)) void depthwise_row_tile(
 #pragma GCC unroll 14
         for (int m = 0; m < GEMM_MR; m++) acc[m] = bias;
         for (int ky = 0; ky < 3; ky++) {
-            const __m512 w0 = _mm512_maskz_loadu_ps(mask, w + (size_t)(3 * ky) * cpad + ch);
-            const __m512 w1 = _mm512_maskz_loadu_ps(mask, w + (size_t)(3 * ky + 1) * cpad + ch);
-            const __m512 w2 = _mm512_maskz_loadu_ps(mask, w + (size_t)(3 * ky + 2) * cpad + ch);
-            const float *row = rows[ky];
-#pragma GCC unroll 18
-            for (int xi = 0; xi < GEMM_MR + 2 * D; xi++) {
-                const int32_t x = x0 + xi;
-                const __m512 v = row && x >= 0 && x < j->dw_in_w
-                                     ? _mm512_maskz_loadu_ps(mask, row + (int64_t)x * c + ch)
-                                     : _mm512_setzero_ps();
-                if (xi < GEMM_MR) acc[xi] = _mm512_fmadd_ps(v, w0, acc[xi]);
-                if (xi - D >= 0 && xi - D < GEMM_MR) acc[xi - D] = _mm512_fmadd_ps(v, w1, acc[xi - D]);
-                if (xi - 2 * D >= 0 && xi - 2 * D < GEMM_MR)
-                    acc[xi - 2 * D] = _mm512_fmadd_ps(v, w2, acc[xi - 2 * D]);
+            __m512 wk[3];
+            for (int kx = 0; kx < 3; kx++)
+                wk[kx] = _mm512_maskz_loadu_ps(mask, w + (size_t)(3 * ky + kx) * cpad + ch);
+#pragma GCC unroll 32
+            for (int xi = 0; xi < span; xi++) {
+                const __m512 v = _mm512_maskz_loadu_ps(mask, src[ky][xi] + i);
+#pragma GCC unroll 3
+                for (int kx = 0; kx < 3; kx++) {
+                    const int o = xi - kx * D; /* the output this input meets at tap kx */
+                    if (o >= 0 && o % S == 0 && o / S < GEMM_MR)
+                        acc[o / S] = _mm512_fmadd_ps(v, wk[kx], acc[o / S]);
+                }
             }
         }
 #pragma GCC unroll 14
         for (int m = 0; m < GEMM_MR; m++)
-            _mm512_store_ps(apack + m * GEMM_KC + i, activate(acc[m], dw->act));
+            if (m < n) _mm512_store_ps(a + m * GEMM_KC + i, activate(acc[m], dw->act));
     }
 }
 
-/* A block [MR][KC] = the depthwise conv's outputs (with its activation) at the tile's pixels
- * for channels [k0, k0 + kc). For 3x3 kernels each pixel's nine taps are resolved to pointers
- * once (taps outside the input point at zeros), then per 16 channels the weights stay in
- * registers across the tile. Sums run as in the stand-alone depthwise kernel: bias, then the
- * nine taps in order, so results are identical. */
-static void pack_a_depthwise(const igemm_job *j, const int32_t *oy, const int32_t *ox,
-                             int32_t k0, int32_t kc, float *apack) {
-    const mo_conv_op *dw = j->dw;
-    const mo_conv_geom *g = &dw->geom;
-    const int32_t c = g->cout, cpad = (c + 15) / 16 * 16, d = g->dilation;
-    const float *w = dw->packed;
-    /* A tile of MR pixels within one output row, at stride 1: the sliding-window path. */
-    if (g->kernel == 3 && g->stride == 1 && (d == 1 || d == 2) && oy[0] == oy[GEMM_MR - 1] &&
-        ox[GEMM_MR - 1] == ox[0] + GEMM_MR - 1) {
-        if (d == 1) depthwise_row_tile(j, oy[0], ox[0], k0, kc, apack, 1);
-        else depthwise_row_tile(j, oy[0], ox[0], k0, kc, apack, 2);
-        return;
-    }
-    if (g->kernel != 3) {
-        for (int32_t m = 0; m < GEMM_MR; m++)
-            for (int32_t i = 0; i < kc; i += 16) {
-                __mmask16 mask = lanes(kc - i);
-                __m512 acc = depthwise_generic(j, oy[m] * g->stride - g->pad,
-                                               ox[m] * g->stride - g->pad, k0 + i, mask);
-                _mm512_store_ps(apack + m * GEMM_KC + i, activate(acc, dw->act));
-            }
-        return;
-    }
-    const float *zeros = w + (size_t)10 * cpad;
-    const float *taps[GEMM_MR][9];
-    for (int32_t m = 0; m < GEMM_MR; m++) {
-        const int32_t y0 = oy[m] * g->stride - g->pad, x0 = ox[m] * g->stride - g->pad;
-        for (int32_t t = 0; t < 9; t++) {
-            int32_t iy = y0 + (t / 3) * d, ix = x0 + (t % 3) * d;
-            int inside = iy >= 0 && iy < j->dw_in_h && ix >= 0 && ix < j->dw_in_w;
-            taps[m][t] = inside ? j->in + ((int64_t)iy * j->dw_in_w + ix) * c : zeros;
-        }
-    }
-    for (int32_t i = 0; i < kc; i += 16) {
-        const __mmask16 mask = lanes(kc - i);
-        const int32_t ch = k0 + i;
-        __m512 wt[9];
-        for (int t = 0; t < 9; t++) wt[t] = _mm512_maskz_loadu_ps(mask, w + (size_t)t * cpad + ch);
-        const __m512 bias = _mm512_maskz_loadu_ps(mask, w + (size_t)9 * cpad + ch);
-        /* Seven pixels at a time: seven independent FMA chains hide the FMA latency. */
-        for (int32_t m0 = 0; m0 < GEMM_MR; m0 += 7) {
-            __m512 acc[7];
-#pragma GCC unroll 7
-            for (int u = 0; u < 7; u++) acc[u] = bias;
-#pragma GCC unroll 9
-            for (int t = 0; t < 9; t++)
-#pragma GCC unroll 7
-                for (int u = 0; u < 7; u++)
-                    acc[u] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, taps[m0 + u][t] + ch),
-                                             wt[t], acc[u]);
-#pragma GCC unroll 7
-            for (int u = 0; u < 7; u++)
-                _mm512_store_ps(apack + (m0 + u) * GEMM_KC + i, activate(acc[u], dw->act));
-        }
+/* The depthwise conv's outputs (with its activation) at the output pixels [p_begin, p_end), in
+ * row-major order, channels [k0, k0 + kc): a[(p - p_begin) * GEMM_KC + i]. Runs of up to
+ * GEMM_MR pixels within one row take the sliding-window path; kernels and strides it does not
+ * cover go pixel by pixel. */
+static void depthwise_pixels(const igemm_job *j, int64_t p_begin, int64_t p_end, int32_t k0,
+                             int32_t kc, float *a) {
+    const mo_conv_geom *g = &j->dw->geom;
+    const int32_t s = g->stride, d = g->dilation;
+    const int sliding = g->kernel == 3 && ((s == 1 && (d == 1 || d == 2 || d == 4)) ||
+                                           (s == 2 && d == 1));
+    for (int64_t p = p_begin; p < p_end;) {
+        const int32_t oy = (int32_t)(p / j->in_w), ox = (int32_t)(p % j->in_w);
+        int32_t n = j->in_w - ox < GEMM_MR ? j->in_w - ox : GEMM_MR;
+        if (p_end - p < n) n = (int32_t)(p_end - p);
+        float *dst = a + (p - p_begin) * GEMM_KC;
+        if (sliding && s == 2) depthwise_run(j, oy, ox, n, k0, kc, dst, 2, 1);
+        else if (sliding && d == 1) depthwise_run(j, oy, ox, n, k0, kc, dst, 1, 1);
+        else if (sliding && d == 2) depthwise_run(j, oy, ox, n, k0, kc, dst, 1, 2);
+        else if (sliding) depthwise_run(j, oy, ox, n, k0, kc, dst, 1, 4);
+        else
+            for (int32_t m = 0; m < n; m++)
+                for (int32_t i = 0; i < kc; i += 16) {
+                    __mmask16 mask = lanes(kc - i);
+                    __m512 acc = depthwise_generic(j, oy * s - g->pad, (ox + m) * s - g->pad,
+                                                   k0 + i, mask);
+                    _mm512_store_ps(dst + m * GEMM_KC + i, activate(acc, j->dw->act));
+                }
+        p += n;
     }
 }
 
@@ -232,12 +232,41 @@ static void multiply_block(const igemm_job *j, const float *apack, int32_t k0, i
     for (int32_t panel = panel_begin; panel < panel_end; panel++) {
         int32_t n0 = panel * GEMM_NR, n = cout - n0 < GEMM_NR ? cout - n0 : GEMM_NR;
         const float *b = op->packed + ((size_t)panel * j->k_total + k0) * GEMM_NR;
-        kernel_14x32(kc, apack, b, j->out + p0 * cout + n0, cout, m_count, lanes(n),
-                     lanes(n - 16), bias + n0, first, last, op->act);
+        if (n <= 16)
+            kernel_14x16(kc, apack, b, j->out + p0 * cout + n0, cout, m_count, lanes(n),
+                         bias + n0, first, last, op->act);
+        else
+            kernel_14x32(kc, apack, b, j->out + p0 * cout + n0, cout, m_count, lanes(n),
+                         lanes(n - 16), bias + n0, first, last, op->act);
     }
 }
 
 #define ITEM_TILES 16 /* most tiles one work item sweeps per block of B */
+
+/* A fused work item: per depth block, the depthwise outputs of all the item's pixels are
+ * computed into one buffer (row-major pixels, so each tile's A block is a slice of it), then
+ * each panel's block of B is multiplied by every tile while it sits in L1; the buffer stays in
+ * L2. Rows past the last pixel are zeros. */
+static void igemm_item_fused(const igemm_job *j, int32_t tile_begin, int32_t n_tiles,
+                             int32_t panel_begin, int32_t panel_end) {
+    _Alignas(64) float a[ITEM_TILES * GEMM_MR * GEMM_KC];
+    const int64_t p_begin = (int64_t)tile_begin * GEMM_MR;
+    const int64_t p_end = p_begin + (int64_t)n_tiles * GEMM_MR < j->pixels
+                              ? p_begin + (int64_t)n_tiles * GEMM_MR : j->pixels;
+    for (int32_t k0 = 0; k0 < j->k_total; k0 += GEMM_KC) {
+        const int32_t kc = j->k_total - k0 < GEMM_KC ? j->k_total - k0 : GEMM_KC;
+        depthwise_pixels(j, p_begin, p_end, k0, kc, a);
+        for (int64_t r = p_end - p_begin; r < (int64_t)n_tiles * GEMM_MR; r++)
+            memset(a + r * GEMM_KC, 0, sizeof(float) * (size_t)kc);
+        for (int32_t panel = panel_begin; panel < panel_end; panel++)
+            for (int32_t i = 0; i < n_tiles; i++) {
+                const int64_t p0 = p_begin + (int64_t)i * GEMM_MR;
+                const int32_t m_count = p_end - p0 < GEMM_MR ? (int32_t)(p_end - p0) : GEMM_MR;
+                multiply_block(j, a + (size_t)i * GEMM_MR * GEMM_KC, k0, kc, p0, m_count, panel,
+                               panel + 1, k0 == 0, k0 + kc == j->k_total);
+            }
+    }
+}
 
 /* One work item: a few tiles by a few panels. The depth blocks are the outer loop, so each
  * block of B (GEMM_KC x the item's panels) stays in cache while the item's tiles stream
@@ -257,6 +286,10 @@ static void igemm_item(void *ctx, int64_t item) {
     const int32_t panel_end = panel_begin + j->panels_per_item < j->panels
                                   ? panel_begin + j->panels_per_item : j->panels;
     const int32_t n_tiles = tile_end - tile_begin;
+    if (j->dw) {
+        igemm_item_fused(j, tile_begin, n_tiles, panel_begin, panel_end);
+        return;
+    }
     const int by_taps = !j->dw && taps > 1 && cin >= 64;
     _Alignas(64) float apack[GEMM_MR * GEMM_KC];
     int32_t oy[ITEM_TILES][GEMM_MR], ox[ITEM_TILES][GEMM_MR], m_count[ITEM_TILES];
@@ -295,12 +328,8 @@ static void igemm_item(void *ctx, int64_t item) {
     for (int32_t k0 = 0; k0 < j->k_total; k0 += GEMM_KC) {
         const int32_t kc = j->k_total - k0 < GEMM_KC ? j->k_total - k0 : GEMM_KC;
         for (int32_t i = 0; i < n_tiles; i++) {
-            if (j->dw) {
-                pack_a_depthwise(j, oy[i], ox[i], k0, kc, apack);
-            } else {
-                gather_rows(j, oy[i], ox[i], rows);
-                pack_a(j, rows, k0, kc, apack);
-            }
+            gather_rows(j, oy[i], ox[i], rows);
+            pack_a(j, rows, k0, kc, apack);
             multiply_block(j, apack, k0, kc, p0[i], m_count[i], panel_begin, panel_end, k0 == 0,
                            k0 + kc == j->k_total);
         }
@@ -342,6 +371,31 @@ static void gemv_item(void *ctx, int64_t item) {
     }
 }
 
+/* How a fused op's work is cut into items (tile chunks x panel chunks). Each item reads all
+ * of its panels' weights and recomputes the depthwise outputs of its tiles, so the cut with
+ * the least traffic -- tile chunks x the weights + panel chunks x the depthwise input -- wins
+ * among those with enough items for the threads (one item per 16 tiles at one thread). Maps
+ * with few pixels and wide weights (10x10 x 1024 -> 546) split by panels, large maps by
+ * tiles. The split never changes what a single output sums. */
+static void split_fused(igemm_job *j, int32_t threads) {
+    const int64_t weights = (int64_t)j->k_total * j->panels * GEMM_NR;
+    const int64_t dw_input = (int64_t)j->dw_in_h * j->dw_in_w * j->k_total;
+    const int32_t wanted = threads > 1 ? 4 * threads : 1;
+    const int32_t min_tile_chunks = (j->tiles + ITEM_TILES - 1) / ITEM_TILES;
+    int32_t best_tc = 0, best_pc = 0;
+    int64_t best_cost = 0;
+    for (int32_t pc = 1; pc <= j->panels; pc++) {
+        int32_t tc = (wanted + pc - 1) / pc;
+        if (tc < min_tile_chunks) tc = min_tile_chunks;
+        if (tc > j->tiles) tc = j->tiles;
+        const int64_t cost = tc * weights + pc * dw_input;
+        if (best_pc == 0 || cost < best_cost) best_tc = tc, best_pc = pc, best_cost = cost;
+    }
+    j->tiles_per_item = (j->tiles + best_tc - 1) / best_tc;
+    j->panels_per_item = (j->panels + best_pc - 1) / best_pc;
+    j->panel_chunks = (j->panels + j->panels_per_item - 1) / j->panels_per_item;
+}
+
 static void run(igemm_job *j, mo_threadpool *pool) {
     const mo_conv_op *op = j->op;
     int32_t out_h;
@@ -355,16 +409,16 @@ static void run(igemm_job *j, mo_threadpool *pool) {
         mo_threadpool_run(pool, (j->panels + GEMV_PANELS - 1) / GEMV_PANELS, gemv_item, j);
         return;
     }
-    /* Work items: a few tiles by a few panels, enough items to balance the threads while
-     * each keeps its B panels in L2. The split never changes what a single output sums. */
-    /* A fused depthwise conv is recomputed for every panel chunk, so its items take up to 32
-     * panels (1024 channels: one block of B still fits L2); plain GEMMs keep 8 for L1/L2. */
-    const int32_t max_panels = j->dw ? 32 : 8;
-    j->panels_per_item = j->panels < max_panels ? j->panels : max_panels;
-    j->panel_chunks = (j->panels + j->panels_per_item - 1) / j->panels_per_item;
-    /* Enough items to keep every thread busy; up to ITEM_TILES tiles share each B block. */
-    int32_t per_thread = j->tiles / (4 * mo_threadpool_size(pool) * j->panel_chunks);
-    j->tiles_per_item = per_thread < 1 ? 1 : per_thread > ITEM_TILES ? ITEM_TILES : per_thread;
+    if (j->dw) {
+        split_fused(j, mo_threadpool_size(pool));
+    } else {
+        /* Work items: a few tiles by up to 8 panels (a block of B stays in L1/L2 while the
+         * item's tiles stream through it), enough items to balance the threads. */
+        j->panels_per_item = j->panels < 8 ? j->panels : 8;
+        j->panel_chunks = (j->panels + j->panels_per_item - 1) / j->panels_per_item;
+        int32_t per_thread = j->tiles / (4 * mo_threadpool_size(pool) * j->panel_chunks);
+        j->tiles_per_item = per_thread < 1 ? 1 : per_thread > ITEM_TILES ? ITEM_TILES : per_thread;
+    }
     int64_t items =
         (int64_t)((j->tiles + j->tiles_per_item - 1) / j->tiles_per_item) * j->panel_chunks;
     mo_threadpool_run(pool, items, igemm_item, j);
