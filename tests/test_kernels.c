@@ -212,10 +212,14 @@ START_TEST(a_fused_depthwise_pointwise_pair_gives_the_same_bits) {
     ck_assert_int_eq(mo_threadpool_create(&pool, 3, &err), MO_OK);
     for (int i = 0; i < 6; i++)
         for (int32_t stride = 1; stride <= 2; stride++)
-            for (int32_t dil = 1; dil <= 2; dil++) {
+            for (int32_t dil = 1; dil <= 4; dil *= 2) {
                 check_fused(7, 3, channels[i], 33, stride, dil, NULL);
                 check_fused(15, 16, channels[i], 20, stride, dil, pool);
                 check_fused(1, 1, channels[i], 5, stride, dil, NULL);
+                /* Tile heights 10 and 7 (10x10 and 7x7 maps), rows longer than a run. */
+                check_fused(10, 10 * stride, channels[i], 48, stride, dil, pool);
+                check_fused(7 * stride, 7, channels[i], 17, stride, dil, NULL);
+                check_fused(3, 37, channels[i], 64, stride, dil, NULL);
             }
     mo_threadpool_free(pool);
 }

@@ -16,24 +16,25 @@
 #define MAX_TAPS 49
 
 /* C[m_count x n] (row stride ldc) = (first ? bias : C) + A[MR][KC] B[kc][NR], with the
- * activation on the last depth block. Rows past m_count are computed and not stored. With
- * halves = 1 (a constant at each call site) only the panel's first 16 columns are computed:
- * the last panel of a layer whose width is 16 more than a multiple of 32 (48, 546). */
-static inline __attribute__((always_inline)) void kernel_14xn(
+ * activation on the last depth block. Rows past m_count are computed and not stored. MR (the
+ * tile height) and halves are constants at each call site; with halves = 1 only the panel's
+ * first 16 columns are computed: the last panel of a layer whose width is 16 more than a
+ * multiple of 32 (48, 546). */
+static inline __attribute__((always_inline)) void kernel_mxn(
     int32_t kc, const float *a, const float *b, float *c, int64_t ldc, int32_t m_count,
     __mmask16 mask0, __mmask16 mask1, const float *bias, int first, int last, mo_act act,
-    const int halves) {
+    const int MR, const int halves) {
     __m512 acc0[GEMM_MR], acc1[GEMM_MR];
     if (first) {
         __m512 b0 = _mm512_loadu_ps(bias), b1 = _mm512_loadu_ps(bias + 16);
 #pragma GCC unroll 14
-        for (int m = 0; m < GEMM_MR; m++) {
+        for (int m = 0; m < MR; m++) {
             acc0[m] = b0;
             if (halves == 2) acc1[m] = b1;
         }
     } else {
 #pragma GCC unroll 14
-        for (int m = 0; m < GEMM_MR; m++) {
+        for (int m = 0; m < MR; m++) {
             int mm = m < m_count ? m : 0;
             acc0[m] = _mm512_maskz_loadu_ps(mask0, c + mm * ldc);
             if (halves == 2) acc1[m] = _mm512_maskz_loadu_ps(mask1, c + mm * ldc + 16);
@@ -43,14 +44,14 @@ static inline __attribute__((always_inline)) void kernel_14xn(
         __m512 b0 = _mm512_loadu_ps(b + (size_t)k * GEMM_NR);
         __m512 b1 = halves == 2 ? _mm512_loadu_ps(b + (size_t)k * GEMM_NR + 16) : b0;
 #pragma GCC unroll 14
-        for (int m = 0; m < GEMM_MR; m++) {
+        for (int m = 0; m < MR; m++) {
             __m512 av = _mm512_set1_ps(a[m * GEMM_KC + k]);
             acc0[m] = _mm512_fmadd_ps(av, b0, acc0[m]);
             if (halves == 2) acc1[m] = _mm512_fmadd_ps(av, b1, acc1[m]);
         }
     }
 #pragma GCC unroll 14
-    for (int m = 0; m < GEMM_MR; m++) {
+    for (int m = 0; m < MR; m++) {
         if (m >= m_count) break;
         __m512 v0 = acc0[m];
         if (last) v0 = activate(v0, act);
@@ -63,16 +64,52 @@ static inline __attribute__((always_inline)) void kernel_14xn(
     }
 }
 
-static void kernel_14x32(int32_t kc, const float *a, const float *b, float *c, int64_t ldc,
-                         int32_t m_count, __mmask16 mask0, __mmask16 mask1, const float *bias,
-                         int first, int last, mo_act act) {
-    kernel_14xn(kc, a, b, c, ldc, m_count, mask0, mask1, bias, first, last, act, 2);
+#define KERNEL(MR, HALVES)                                                                     \
+    static void kernel_##MR##x##HALVES(int32_t kc, const float *a, const float *b, float *c,  \
+                                       int64_t ldc, int32_t m_count, __mmask16 mask0,          \
+                                       __mmask16 mask1, const float *bias, int first, int last, \
+                                       mo_act act) {                                           \
+        kernel_mxn(kc, a, b, c, ldc, m_count, mask0, mask1, bias, first, last, act, MR,        \
+                   HALVES);                                                                    \
+    }
+KERNEL(14, 2)
+KERNEL(14, 1)
+KERNEL(10, 2)
+KERNEL(10, 1)
+KERNEL(7, 2)
+KERNEL(7, 1)
+KERNEL(4, 2)
+KERNEL(4, 1)
+
+typedef void (*kernel_fn)(int32_t kc, const float *a, const float *b, float *c, int64_t ldc,
+                          int32_t m_count, __mmask16 mask0, __mmask16 mask1, const float *bias,
+                          int first, int last, mo_act act);
+
+/* The tile heights there are kernels for; choose_mr picks one per layer. */
+static const int32_t mr_options[] = {14, 10, 7, 4};
+
+static kernel_fn kernel_for(int32_t mr, int32_t n) {
+    const int half = n <= 16;
+    switch (mr) {
+    case 14: return half ? kernel_14x1 : kernel_14x2;
+    case 10: return half ? kernel_10x1 : kernel_10x2;
+    case 7: return half ? kernel_7x1 : kernel_7x2;
+    default: return half ? kernel_4x1 : kernel_4x2;
+    }
 }
 
-static void kernel_14x16(int32_t kc, const float *a, const float *b, float *c, int64_t ldc,
-                         int32_t m_count, __mmask16 mask0, const float *bias, int first,
-                         int last, mo_act act) {
-    kernel_14xn(kc, a, b, c, ldc, m_count, mask0, 0, bias, first, last, act, 1);
+/* The tile height for a layer of `pixels` outputs: the tallest tile (it loads B least often
+ * per FMA) unless a shorter one cuts the rows computed past the last pixel by more than 5 %,
+ * as 10 does for a 10x10 map (100 rows, not 112) and 7 for 7x7. */
+static int32_t choose_mr(int64_t pixels) {
+    int32_t best = mr_options[0];
+    int64_t best_rows = (pixels + best - 1) / best * best;
+    for (size_t i = 1; i < sizeof mr_options / sizeof mr_options[0]; i++) {
+        const int32_t mr = mr_options[i];
+        const int64_t rows = (pixels + mr - 1) / mr * mr;
+        if (rows * 100 < best_rows * 95) best = mr, best_rows = rows;
+    }
+    return best;
 }
 
 typedef struct igemm_job {
@@ -84,6 +121,7 @@ typedef struct igemm_job {
     int32_t dw_in_h, dw_in_w;
     int32_t out_w;
     int64_t pixels;
+    int32_t mr;           /* tile height, from choose_mr */
     int32_t k_total, panels, tiles, tiles_per_item, panels_per_item, panel_chunks;
     const float *zeros;   /* cin zeros, for taps that fall in the padding */
 } igemm_job;
@@ -232,12 +270,8 @@ static void multiply_block(const igemm_job *j, const float *apack, int32_t k0, i
     for (int32_t panel = panel_begin; panel < panel_end; panel++) {
         int32_t n0 = panel * GEMM_NR, n = cout - n0 < GEMM_NR ? cout - n0 : GEMM_NR;
         const float *b = op->packed + ((size_t)panel * j->k_total + k0) * GEMM_NR;
-        if (n <= 16)
-            kernel_14x16(kc, apack, b, j->out + p0 * cout + n0, cout, m_count, lanes(n),
-                         bias + n0, first, last, op->act);
-        else
-            kernel_14x32(kc, apack, b, j->out + p0 * cout + n0, cout, m_count, lanes(n),
-                         lanes(n - 16), bias + n0, first, last, op->act);
+        kernel_for(j->mr, n)(kc, apack, b, j->out + p0 * cout + n0, cout, m_count, lanes(n),
+                             lanes(n - 16), bias + n0, first, last, op->act);
     }
 }
 
@@ -250,19 +284,19 @@ static void multiply_block(const igemm_job *j, const float *apack, int32_t k0, i
 static void igemm_item_fused(const igemm_job *j, int32_t tile_begin, int32_t n_tiles,
                              int32_t panel_begin, int32_t panel_end) {
     _Alignas(64) float a[ITEM_TILES * GEMM_MR * GEMM_KC];
-    const int64_t p_begin = (int64_t)tile_begin * GEMM_MR;
-    const int64_t p_end = p_begin + (int64_t)n_tiles * GEMM_MR < j->pixels
-                              ? p_begin + (int64_t)n_tiles * GEMM_MR : j->pixels;
+    const int64_t p_begin = (int64_t)tile_begin * j->mr;
+    const int64_t p_end = p_begin + (int64_t)n_tiles * j->mr < j->pixels
+                              ? p_begin + (int64_t)n_tiles * j->mr : j->pixels;
     for (int32_t k0 = 0; k0 < j->k_total; k0 += GEMM_KC) {
         const int32_t kc = j->k_total - k0 < GEMM_KC ? j->k_total - k0 : GEMM_KC;
         depthwise_pixels(j, p_begin, p_end, k0, kc, a);
-        for (int64_t r = p_end - p_begin; r < (int64_t)n_tiles * GEMM_MR; r++)
+        for (int64_t r = p_end - p_begin; r < (int64_t)n_tiles * j->mr; r++)
             memset(a + r * GEMM_KC, 0, sizeof(float) * (size_t)kc);
         for (int32_t panel = panel_begin; panel < panel_end; panel++)
             for (int32_t i = 0; i < n_tiles; i++) {
-                const int64_t p0 = p_begin + (int64_t)i * GEMM_MR;
-                const int32_t m_count = p_end - p0 < GEMM_MR ? (int32_t)(p_end - p0) : GEMM_MR;
-                multiply_block(j, a + (size_t)i * GEMM_MR * GEMM_KC, k0, kc, p0, m_count, panel,
+                const int64_t p0 = p_begin + (int64_t)i * j->mr;
+                const int32_t m_count = p_end - p0 < j->mr ? (int32_t)(p_end - p0) : j->mr;
+                multiply_block(j, a + (size_t)i * j->mr * GEMM_KC, k0, kc, p0, m_count, panel,
                                panel + 1, k0 == 0, k0 + kc == j->k_total);
             }
     }
@@ -299,8 +333,8 @@ static void igemm_item(void *ctx, int64_t item) {
     int32_t first_tap[ITEM_TILES], last_tap[ITEM_TILES];
     const float *rows[GEMM_MR * MAX_TAPS];
     for (int32_t i = 0; i < n_tiles; i++) {
-        p0[i] = (int64_t)(tile_begin + i) * GEMM_MR;
-        m_count[i] = j->pixels - p0[i] < GEMM_MR ? (int32_t)(j->pixels - p0[i]) : GEMM_MR;
+        p0[i] = (int64_t)(tile_begin + i) * j->mr;
+        m_count[i] = j->pixels - p0[i] < j->mr ? (int32_t)(j->pixels - p0[i]) : j->mr;
         tile_pixels(j, p0[i], m_count[i], oy[i], ox[i]);
         if (!by_taps) continue;
         gather_rows(j, oy[i], ox[i], rows);
@@ -403,7 +437,8 @@ static void run(igemm_job *j, mo_threadpool *pool) {
     j->pixels = (int64_t)out_h * j->out_w;
     j->k_total = op->geom.kernel * op->geom.kernel * op->geom.cin;
     j->panels = (op->geom.cout + GEMM_NR - 1) / GEMM_NR;
-    j->tiles = (int32_t)((j->pixels + GEMM_MR - 1) / GEMM_MR);
+    j->mr = choose_mr(j->pixels);
+    j->tiles = (int32_t)((j->pixels + j->mr - 1) / j->mr);
     j->zeros = op->packed + (size_t)j->panels * j->k_total * GEMM_NR + (size_t)j->panels * GEMM_NR;
     if (j->pixels == 1 && !j->dw && op->geom.kernel == 1) {
         mo_threadpool_run(pool, (j->panels + GEMV_PANELS - 1) / GEMV_PANELS, gemv_item, j);
