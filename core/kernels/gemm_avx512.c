@@ -19,11 +19,13 @@
  * activation on the last depth block. Rows past m_count are computed and not stored. MR (the
  * tile height) and halves are constants at each call site; with halves = 1 only the panel's
  * first 16 columns are computed: the last panel of a layer whose width is 16 more than a
- * multiple of 32 (48, 546). */
+ * multiple of 32 (48, 546). With prefetch set, the same depth of the next block of B is
+ * fetched into L2 along the way: wide layers on small maps stream their weights from memory,
+ * and the hardware prefetcher alone stalls at each new panel. */
 static inline __attribute__((always_inline)) void kernel_mxn(
     int32_t kc, const float *a, const float *b, float *c, int64_t ldc, int32_t m_count,
     __mmask16 mask0, __mmask16 mask1, const float *bias, int first, int last, mo_act act,
-    const int MR, const int halves) {
+    const float *prefetch, const int MR, const int halves) {
     __m512 acc0[GEMM_MR], acc1[GEMM_MR];
     if (first) {
         __m512 b0 = _mm512_loadu_ps(bias), b1 = _mm512_loadu_ps(bias + 16);
@@ -41,6 +43,10 @@ static inline __attribute__((always_inline)) void kernel_mxn(
         }
     }
     for (int32_t k = 0; k < kc; k++) {
+        if (prefetch) {
+            _mm_prefetch((const char *)(prefetch + (size_t)k * GEMM_NR), _MM_HINT_T1);
+            _mm_prefetch((const char *)(prefetch + (size_t)k * GEMM_NR + 16), _MM_HINT_T1);
+        }
         __m512 b0 = _mm512_loadu_ps(b + (size_t)k * GEMM_NR);
         __m512 b1 = halves == 2 ? _mm512_loadu_ps(b + (size_t)k * GEMM_NR + 16) : b0;
 #pragma GCC unroll 14
@@ -68,9 +74,9 @@ static inline __attribute__((always_inline)) void kernel_mxn(
     static void kernel_##MR##x##HALVES(int32_t kc, const float *a, const float *b, float *c,  \
                                        int64_t ldc, int32_t m_count, __mmask16 mask0,          \
                                        __mmask16 mask1, const float *bias, int first, int last, \
-                                       mo_act act) {                                           \
-        kernel_mxn(kc, a, b, c, ldc, m_count, mask0, mask1, bias, first, last, act, MR,        \
-                   HALVES);                                                                    \
+                                       mo_act act, const float *prefetch) {                    \
+        kernel_mxn(kc, a, b, c, ldc, m_count, mask0, mask1, bias, first, last, act, prefetch,  \
+                   MR, HALVES);                                                                \
     }
 KERNEL(14, 2)
 KERNEL(14, 1)
@@ -83,7 +89,7 @@ KERNEL(4, 1)
 
 typedef void (*kernel_fn)(int32_t kc, const float *a, const float *b, float *c, int64_t ldc,
                           int32_t m_count, __mmask16 mask0, __mmask16 mask1, const float *bias,
-                          int first, int last, mo_act act);
+                          int first, int last, mo_act act, const float *prefetch);
 
 /* The tile heights there are kernels for; choose_mr picks one per layer. */
 static const int32_t mr_options[] = {14, 10, 7, 4};
@@ -260,18 +266,22 @@ static void depthwise_pixels(const igemm_job *j, int64_t p_begin, int64_t p_end,
     }
 }
 
-/* Multiplies the packed A block [MR][kc] into every panel of the item. */
+/* Multiplies the packed A block [MR][kc] into the panels [panel_begin, panel_end); with
+ * prefetch, each panel's kernel fetches the next panel's block of B (the first tile to reach a
+ * block is the one that waits for memory). */
 static void multiply_block(const igemm_job *j, const float *apack, int32_t k0, int32_t kc,
                            int64_t p0, int32_t m_count, int32_t panel_begin, int32_t panel_end,
-                           int first, int last) {
+                           int first, int last, int prefetch) {
     const mo_conv_op *op = j->op;
     const int32_t cout = op->geom.cout;
     const float *bias = op->packed + (size_t)j->panels * j->k_total * GEMM_NR;
     for (int32_t panel = panel_begin; panel < panel_end; panel++) {
         int32_t n0 = panel * GEMM_NR, n = cout - n0 < GEMM_NR ? cout - n0 : GEMM_NR;
         const float *b = op->packed + ((size_t)panel * j->k_total + k0) * GEMM_NR;
+        const float *next = prefetch && panel + 1 < j->panels ? b + (size_t)j->k_total * GEMM_NR
+                                                              : NULL;
         kernel_for(j->mr, n)(kc, apack, b, j->out + p0 * cout + n0, cout, m_count, lanes(n),
-                             lanes(n - 16), bias + n0, first, last, op->act);
+                             lanes(n - 16), bias + n0, first, last, op->act, next);
     }
 }
 
@@ -297,7 +307,7 @@ static void igemm_item_fused(const igemm_job *j, int32_t tile_begin, int32_t n_t
                 const int64_t p0 = p_begin + (int64_t)i * j->mr;
                 const int32_t m_count = p_end - p0 < j->mr ? (int32_t)(p_end - p0) : j->mr;
                 multiply_block(j, a + (size_t)i * j->mr * GEMM_KC, k0, kc, p0, m_count, panel,
-                               panel + 1, k0 == 0, k0 + kc == j->k_total);
+                               panel + 1, k0 == 0, k0 + kc == j->k_total, i == 0);
             }
     }
 }
@@ -340,7 +350,7 @@ static void igemm_item(void *ctx, int64_t item) {
         gather_rows(j, oy[i], ox[i], rows);
         igemm_tap_span(rows, taps, m_count[i], j->zeros, active[i], &first_tap[i], &last_tap[i]);
         if (first_tap[i] < 0) /* every tap in the padding: the bias alone */
-            multiply_block(j, apack, 0, 0, p0[i], m_count[i], panel_begin, panel_end, 1, 1);
+            multiply_block(j, apack, 0, 0, p0[i], m_count[i], panel_begin, panel_end, 1, 1, 0);
     }
     if (by_taps) {
         for (int32_t t = 0; t < taps; t++)
@@ -354,7 +364,7 @@ static void igemm_item(void *ctx, int64_t item) {
                                sizeof(float) * (size_t)kc);
                     multiply_block(j, apack, t * cin + c0, kc, p0[i], m_count[i], panel_begin,
                                    panel_end, t == first_tap[i] && c0 == 0,
-                                   t == last_tap[i] && c0 + kc == cin);
+                                   t == last_tap[i] && c0 + kc == cin, i == 0);
                 }
             }
         return;
@@ -365,7 +375,7 @@ static void igemm_item(void *ctx, int64_t item) {
             gather_rows(j, oy[i], ox[i], rows);
             pack_a(j, rows, k0, kc, apack);
             multiply_block(j, apack, k0, kc, p0[i], m_count[i], panel_begin, panel_end, k0 == 0,
-                           k0 + kc == j->k_total);
+                           k0 + kc == j->k_total, i == 0);
         }
     }
 }
