@@ -418,13 +418,15 @@ static void gemv_item(void *ctx, int64_t item) {
 /* How a fused op's work is cut into items (tile chunks x panel chunks). Each item reads all
  * of its panels' weights and recomputes the depthwise outputs of its tiles, so the cut with
  * the least traffic -- tile chunks x the weights + panel chunks x the depthwise input -- wins
- * among those with enough items for the threads (one item per 16 tiles at one thread). Maps
- * with few pixels and wide weights (10x10 x 1024 -> 546) split by panels, large maps by
- * tiles. The split never changes what a single output sums. */
+ * among those with an item per thread (and at most ITEM_TILES tiles per item). Maps with few
+ * pixels and wide weights (10x10 x 1024 -> 546) split by panels, large maps by tiles. More,
+ * smaller items balance better in theory but cost more than they save: S2 at two threads ran
+ * 7.0 ms with four items per thread, 6.5 ms with one. The split never changes what a single
+ * output sums. */
 static void split_fused(igemm_job *j, int32_t threads) {
     const int64_t weights = (int64_t)j->k_total * j->panels * GEMM_NR;
     const int64_t dw_input = (int64_t)j->dw_in_h * j->dw_in_w * j->k_total;
-    const int32_t wanted = threads > 1 ? 4 * threads : 1;
+    const int32_t wanted = threads;
     const int32_t min_tile_chunks = (j->tiles + ITEM_TILES - 1) / ITEM_TILES;
     int32_t best_tc = 0, best_pc = 0;
     int64_t best_cost = 0;
