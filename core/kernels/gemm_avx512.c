@@ -2,10 +2,13 @@
  * convolution that produces its input. Compiled with -mavx512f; called only when
  * mo_cpu_has_avx512(). See gemm.h for the layouts.
  *
- * Per micro-tile of GEMM_MR output pixels and a depth block of GEMM_KC, A is packed row-major
- * [MR][KC]: for a 1x1 conv a copy of each pixel's channels, for a KxK conv the taps' channels
- * gathered through per-pixel pointers (zeros outside the image), and for a fused dw -> pw pair
- * the depthwise outputs computed right there, so they never travel through memory. */
+ * Per micro-tile of up to GEMM_MR output pixels and a depth block of GEMM_KC, A is packed
+ * row-major [MR][KC]: for a 1x1 conv a copy of each pixel's channels, for a KxK conv the taps'
+ * channels gathered through per-pixel pointers (zeros outside the image; with many input
+ * channels one tap at a time, over only the pixels it reads inside the image), and for a fused
+ * dw -> pw pair the depthwise outputs computed right there, so they never travel through
+ * memory. The kernel writes its rows through pointers, so a tile's pixels need not be
+ * adjacent. */
 #include <immintrin.h>
 #include <string.h>
 
@@ -15,15 +18,16 @@
 
 #define MAX_TAPS 49
 
-/* C[m_count x n] (row stride ldc) = (first ? bias : C) + A[MR][KC] B[kc][NR], with the
- * activation on the last depth block. Rows past m_count are computed and not stored. MR (the
+/* C[m_count x n] = (first ? bias : C) + A[MR][KC] B[kc][NR], with the activation on the last
+ * depth block, where C's row m starts at c[m] + col (output pixels need not be adjacent). Rows
+ * past m_count are computed and not stored. MR (the
  * tile height) and halves are constants at each call site; with halves = 1 only the panel's
  * first 16 columns are computed: the last panel of a layer whose width is 16 more than a
  * multiple of 32 (48, 546). With prefetch set, the same depth of the next block of B is
  * fetched into L2 along the way: wide layers on small maps stream their weights from memory,
  * and the hardware prefetcher alone stalls at each new panel. */
 static inline __attribute__((always_inline)) void kernel_mxn(
-    int32_t kc, const float *a, const float *b, float *c, int64_t ldc, int32_t m_count,
+    int32_t kc, const float *a, const float *b, float *const *c, int32_t col, int32_t m_count,
     __mmask16 mask0, __mmask16 mask1, const float *bias, int first, int last, mo_act act,
     const float *prefetch, const int MR, const int halves) {
     __m512 acc0[GEMM_MR], acc1[GEMM_MR];
@@ -38,8 +42,8 @@ static inline __attribute__((always_inline)) void kernel_mxn(
 #pragma GCC unroll 14
         for (int m = 0; m < MR; m++) {
             int mm = m < m_count ? m : 0;
-            acc0[m] = _mm512_maskz_loadu_ps(mask0, c + mm * ldc);
-            if (halves == 2) acc1[m] = _mm512_maskz_loadu_ps(mask1, c + mm * ldc + 16);
+            acc0[m] = _mm512_maskz_loadu_ps(mask0, c[mm] + col);
+            if (halves == 2) acc1[m] = _mm512_maskz_loadu_ps(mask1, c[mm] + col + 16);
         }
     }
     for (int32_t k = 0; k < kc; k++) {
@@ -61,21 +65,22 @@ static inline __attribute__((always_inline)) void kernel_mxn(
         if (m >= m_count) break;
         __m512 v0 = acc0[m];
         if (last) v0 = activate(v0, act);
-        _mm512_mask_storeu_ps(c + m * ldc, mask0, v0);
+        _mm512_mask_storeu_ps(c[m] + col, mask0, v0);
         if (halves == 2) {
             __m512 v1 = acc1[m];
             if (last) v1 = activate(v1, act);
-            _mm512_mask_storeu_ps(c + m * ldc + 16, mask1, v1);
+            _mm512_mask_storeu_ps(c[m] + col + 16, mask1, v1);
         }
     }
 }
 
 #define KERNEL(MR, HALVES)                                                                     \
-    static void kernel_##MR##x##HALVES(int32_t kc, const float *a, const float *b, float *c,  \
-                                       int64_t ldc, int32_t m_count, __mmask16 mask0,          \
+    static void kernel_##MR##x##HALVES(int32_t kc, const float *a, const float *b,            \
+                                       float *const *c, int32_t col, int32_t m_count,          \
+                                       __mmask16 mask0,                                        \
                                        __mmask16 mask1, const float *bias, int first, int last, \
                                        mo_act act, const float *prefetch) {                    \
-        kernel_mxn(kc, a, b, c, ldc, m_count, mask0, mask1, bias, first, last, act, prefetch,  \
+        kernel_mxn(kc, a, b, c, col, m_count, mask0, mask1, bias, first, last, act, prefetch,  \
                    MR, HALVES);                                                                \
     }
 KERNEL(14, 2)
@@ -87,8 +92,8 @@ KERNEL(7, 1)
 KERNEL(4, 2)
 KERNEL(4, 1)
 
-typedef void (*kernel_fn)(int32_t kc, const float *a, const float *b, float *c, int64_t ldc,
-                          int32_t m_count, __mmask16 mask0, __mmask16 mask1, const float *bias,
+typedef void (*kernel_fn)(int32_t kc, const float *a, const float *b, float *const *c,
+                          int32_t col, int32_t m_count, __mmask16 mask0, __mmask16 mask1, const float *bias,
                           int first, int last, mo_act act, const float *prefetch);
 
 /* The tile heights there are kernels for; choose_mr picks one per layer. */
@@ -125,10 +130,11 @@ typedef struct igemm_job {
     const float *in;      /* the op's input, or the depthwise conv's input when fused */
     int32_t in_h, in_w;   /* the op's input size (the depthwise output size when fused) */
     int32_t dw_in_h, dw_in_w;
-    int32_t out_w;
+    int32_t out_h, out_w;
     int64_t pixels;
     int32_t mr;           /* tile height, from choose_mr */
-    int32_t k_total, panels, tiles, tiles_per_item, panels_per_item, panel_chunks;
+    int32_t k_total, panels, tiles, panels_per_item, panel_chunks;
+    int32_t tiles_per_item; /* tiles per item; output rows per item for tap-major items */
     const float *zeros;   /* cin zeros, for taps that fall in the padding */
 } igemm_job;
 
@@ -266,12 +272,19 @@ static void depthwise_pixels(const igemm_job *j, int64_t p_begin, int64_t p_end,
     }
 }
 
-/* Multiplies the packed A block [MR][kc] into the panels [panel_begin, panel_end); with
+/* Where the output rows of the tile of m_count pixels from p0 start (the last repeated). */
+static void tile_rows(const igemm_job *j, int64_t p0, int32_t m_count, float **c) {
+    for (int32_t m = 0; m < j->mr; m++)
+        c[m] = j->out + (p0 + (m < m_count ? m : m_count - 1)) * j->op->geom.cout;
+}
+
+/* Multiplies the packed A block [MR][kc] into the panels [panel_begin, panel_end) of output
+ * rows c; with
  * prefetch, each panel's kernel fetches the next panel's block of B (the first tile to reach a
  * block is the one that waits for memory). */
 static void multiply_block(const igemm_job *j, const float *apack, int32_t k0, int32_t kc,
-                           int64_t p0, int32_t m_count, int32_t panel_begin, int32_t panel_end,
-                           int first, int last, int prefetch) {
+                           float *const *c, int32_t m_count, int32_t panel_begin,
+                           int32_t panel_end, int first, int last, int prefetch) {
     const mo_conv_op *op = j->op;
     const int32_t cout = op->geom.cout;
     const float *bias = op->packed + (size_t)j->panels * j->k_total * GEMM_NR;
@@ -280,8 +293,8 @@ static void multiply_block(const igemm_job *j, const float *apack, int32_t k0, i
         const float *b = op->packed + ((size_t)panel * j->k_total + k0) * GEMM_NR;
         const float *next = prefetch && panel + 1 < j->panels ? b + (size_t)j->k_total * GEMM_NR
                                                               : NULL;
-        kernel_for(j->mr, n)(kc, apack, b, j->out + p0 * cout + n0, cout, m_count, lanes(n),
-                             lanes(n - 16), bias + n0, first, last, op->act, next);
+        kernel_for(j->mr, n)(kc, apack, b, c, n0, m_count, lanes(n), lanes(n - 16), bias + n0,
+                             first, last, op->act, next);
     }
 }
 
@@ -297,32 +310,30 @@ static void igemm_item_fused(const igemm_job *j, int32_t tile_begin, int32_t n_t
     const int64_t p_begin = (int64_t)tile_begin * j->mr;
     const int64_t p_end = p_begin + (int64_t)n_tiles * j->mr < j->pixels
                               ? p_begin + (int64_t)n_tiles * j->mr : j->pixels;
+    float *c[ITEM_TILES][GEMM_MR];
+    int32_t m_count[ITEM_TILES];
+    for (int32_t i = 0; i < n_tiles; i++) {
+        const int64_t p0 = p_begin + (int64_t)i * j->mr;
+        m_count[i] = p_end - p0 < j->mr ? (int32_t)(p_end - p0) : j->mr;
+        tile_rows(j, p0, m_count[i], c[i]);
+    }
     for (int32_t k0 = 0; k0 < j->k_total; k0 += GEMM_KC) {
         const int32_t kc = j->k_total - k0 < GEMM_KC ? j->k_total - k0 : GEMM_KC;
         depthwise_pixels(j, p_begin, p_end, k0, kc, a);
         for (int64_t r = p_end - p_begin; r < (int64_t)n_tiles * j->mr; r++)
             memset(a + r * GEMM_KC, 0, sizeof(float) * (size_t)kc);
         for (int32_t panel = panel_begin; panel < panel_end; panel++)
-            for (int32_t i = 0; i < n_tiles; i++) {
-                const int64_t p0 = p_begin + (int64_t)i * j->mr;
-                const int32_t m_count = p_end - p0 < j->mr ? (int32_t)(p_end - p0) : j->mr;
-                multiply_block(j, a + (size_t)i * j->mr * GEMM_KC, k0, kc, p0, m_count, panel,
-                               panel + 1, k0 == 0, k0 + kc == j->k_total, i == 0);
-            }
+            for (int32_t i = 0; i < n_tiles; i++)
+                multiply_block(j, a + (size_t)i * j->mr * GEMM_KC, k0, kc, c[i], m_count[i],
+                               panel, panel + 1, k0 == 0, k0 + kc == j->k_total, i == 0);
     }
 }
 
 /* One work item: a few tiles by a few panels. The depth blocks are the outer loop, so each
  * block of B (GEMM_KC x the item's panels) stays in cache while the item's tiles stream
- * through it; partial sums wait in the output between blocks.
- *
- * KxK convs with many input channels take their depth blocks one tap at a time, and a tile
- * skips the taps that fall in the zero padding for all its pixels (dilated ASPP convs on
- * small maps have many): each output's sum is unchanged but for terms that are exactly 0. */
+ * through it; partial sums wait in the output between blocks. */
 static void igemm_item(void *ctx, int64_t item) {
     const igemm_job *j = ctx;
-    const mo_conv_geom *g = &j->op->geom;
-    const int32_t cin = g->cin, taps = g->kernel * g->kernel;
     const int32_t tile_begin = (int32_t)(item / j->panel_chunks) * j->tiles_per_item;
     const int32_t panel_begin = (int32_t)(item % j->panel_chunks) * j->panels_per_item;
     const int32_t tile_end = tile_begin + j->tiles_per_item < j->tiles
@@ -334,50 +345,94 @@ static void igemm_item(void *ctx, int64_t item) {
         igemm_item_fused(j, tile_begin, n_tiles, panel_begin, panel_end);
         return;
     }
-    const int by_taps = !j->dw && taps > 1 && cin >= 64;
     _Alignas(64) float apack[GEMM_MR * GEMM_KC];
-    int32_t oy[ITEM_TILES][GEMM_MR], ox[ITEM_TILES][GEMM_MR], m_count[ITEM_TILES];
-    int64_t p0[ITEM_TILES];
-    /* For by_taps: which taps each tile uses, and its first and last. */
-    uint8_t active[ITEM_TILES][MAX_TAPS];
-    int32_t first_tap[ITEM_TILES], last_tap[ITEM_TILES];
     const float *rows[GEMM_MR * MAX_TAPS];
-    for (int32_t i = 0; i < n_tiles; i++) {
-        p0[i] = (int64_t)(tile_begin + i) * j->mr;
-        m_count[i] = j->pixels - p0[i] < j->mr ? (int32_t)(j->pixels - p0[i]) : j->mr;
-        tile_pixels(j, p0[i], m_count[i], oy[i], ox[i]);
-        if (!by_taps) continue;
-        gather_rows(j, oy[i], ox[i], rows);
-        igemm_tap_span(rows, taps, m_count[i], j->zeros, active[i], &first_tap[i], &last_tap[i]);
-        if (first_tap[i] < 0) /* every tap in the padding: the bias alone */
-            multiply_block(j, apack, 0, 0, p0[i], m_count[i], panel_begin, panel_end, 1, 1, 0);
-    }
-    if (by_taps) {
-        for (int32_t t = 0; t < taps; t++)
-            for (int32_t c0 = 0; c0 < cin; c0 += GEMM_KC) {
-                const int32_t kc = cin - c0 < GEMM_KC ? cin - c0 : GEMM_KC;
-                for (int32_t i = 0; i < n_tiles; i++) {
-                    if (first_tap[i] < 0 || !active[i][t]) continue;
-                    gather_rows(j, oy[i], ox[i], rows);
-                    for (int32_t m = 0; m < GEMM_MR; m++)
-                        memcpy(apack + m * GEMM_KC, rows[m * taps + t] + c0,
-                               sizeof(float) * (size_t)kc);
-                    multiply_block(j, apack, t * cin + c0, kc, p0[i], m_count[i], panel_begin,
-                                   panel_end, t == first_tap[i] && c0 == 0,
-                                   t == last_tap[i] && c0 + kc == cin, i == 0);
-                }
-            }
-        return;
-    }
     for (int32_t k0 = 0; k0 < j->k_total; k0 += GEMM_KC) {
         const int32_t kc = j->k_total - k0 < GEMM_KC ? j->k_total - k0 : GEMM_KC;
         for (int32_t i = 0; i < n_tiles; i++) {
-            gather_rows(j, oy[i], ox[i], rows);
+            const int64_t p0 = (int64_t)(tile_begin + i) * j->mr;
+            const int32_t m_count = j->pixels - p0 < j->mr ? (int32_t)(j->pixels - p0) : j->mr;
+            int32_t oy[GEMM_MR], ox[GEMM_MR];
+            float *c[GEMM_MR];
+            tile_pixels(j, p0, m_count, oy, ox);
+            tile_rows(j, p0, m_count, c);
+            gather_rows(j, oy, ox, rows);
             pack_a(j, rows, k0, kc, apack);
-            multiply_block(j, apack, k0, kc, p0[i], m_count[i], panel_begin, panel_end, k0 == 0,
+            multiply_block(j, apack, k0, kc, c, m_count, panel_begin, panel_end, k0 == 0,
                            k0 + kc == j->k_total, i == 0);
         }
     }
+}
+
+/* The output rows or columns [lo, hi) whose tap at offset `at` (tap index x dilation) reads
+ * inside an input of `size`. */
+static void tap_valid_range(const mo_conv_geom *g, int32_t at, int32_t size, int32_t out_size,
+                            int32_t *lo, int32_t *hi) {
+    /* o * stride - pad + at in [0, size)  <=>  o in [ceil((pad - at) / s), (size - 1 + pad - at) / s] */
+    const int32_t s = g->stride, first = g->pad - at, last = size - 1 + g->pad - at;
+    *lo = first <= 0 ? 0 : (first + s - 1) / s;
+    *hi = last < 0 ? 0 : last / s + 1;
+    if (*hi > out_size) *hi = out_size;
+    if (*lo > *hi) *lo = *hi;
+}
+
+/* A tap-major work item for KxK convs with many input channels (ASPP's dilated 3x3s, the
+ * DeepLabv3 head's 3x3): output rows [y0, y1) x panels [panel_begin, panel_end). The outputs
+ * start as the bias; then each tap, one at a time, adds its products over exactly the output
+ * pixels for which it reads inside the input -- a rectangle, tiled without regard to rows since
+ * the kernel writes through row pointers -- so taps in the zero padding cost nothing (a dilated
+ * conv on a small map skips most of its taps). Each output still sums bias, then taps in order,
+ * whatever the split; the activation comes last. */
+static void igemm_taps_item(void *ctx, int64_t item) {
+    const igemm_job *j = ctx;
+    const mo_conv_geom *g = &j->op->geom;
+    const int32_t cin = g->cin, cout = g->cout, k = g->kernel;
+    const int32_t y0 = (int32_t)(item / j->panel_chunks) * j->tiles_per_item;
+    const int32_t y1 = y0 + j->tiles_per_item < j->out_h ? y0 + j->tiles_per_item : j->out_h;
+    const int32_t panel_begin = (int32_t)(item % j->panel_chunks) * j->panels_per_item;
+    const int32_t panel_end = panel_begin + j->panels_per_item < j->panels
+                                  ? panel_begin + j->panels_per_item : j->panels;
+    const int32_t n0 = panel_begin * GEMM_NR;
+    const int32_t n1 = panel_end * GEMM_NR < cout ? panel_end * GEMM_NR : cout;
+    const float *bias = j->op->packed + (size_t)j->panels * j->k_total * GEMM_NR;
+    for (int64_t p = (int64_t)y0 * j->out_w; p < (int64_t)y1 * j->out_w; p++)
+        memcpy(j->out + p * cout + n0, bias + n0, sizeof(float) * (size_t)(n1 - n0));
+    _Alignas(64) float apack[GEMM_MR * GEMM_KC];
+    for (int32_t t = 0; t < k * k; t++) {
+        int32_t ylo, yhi, xlo, xhi;
+        tap_valid_range(g, (t / k) * g->dilation, j->in_h, j->out_h, &ylo, &yhi);
+        tap_valid_range(g, (t % k) * g->dilation, j->in_w, j->out_w, &xlo, &xhi);
+        if (ylo < y0) ylo = y0;
+        if (yhi > y1) yhi = y1;
+        if (ylo >= yhi || xlo >= xhi) continue;
+        const int32_t width = xhi - xlo;
+        const int64_t count = (int64_t)(yhi - ylo) * width;
+        for (int32_t c0 = 0; c0 < cin; c0 += GEMM_KC) {
+            const int32_t kc = cin - c0 < GEMM_KC ? cin - c0 : GEMM_KC;
+            for (int64_t q0 = 0; q0 < count; q0 += j->mr) {
+                const int32_t m_count = count - q0 < j->mr ? (int32_t)(count - q0) : j->mr;
+                float *c[GEMM_MR];
+                for (int32_t m = 0; m < j->mr; m++) {
+                    const int64_t q = q0 + (m < m_count ? m : m_count - 1);
+                    const int32_t oy = ylo + (int32_t)(q / width), ox = xlo + (int32_t)(q % width);
+                    const int32_t iy = oy * g->stride - g->pad + (t / k) * g->dilation;
+                    const int32_t ix = ox * g->stride - g->pad + (t % k) * g->dilation;
+                    c[m] = j->out + ((int64_t)oy * j->out_w + ox) * cout;
+                    memcpy(apack + m * GEMM_KC, j->in + ((int64_t)iy * j->in_w + ix) * cin + c0,
+                           sizeof(float) * (size_t)kc);
+                }
+                multiply_block(j, apack, t * cin + c0, kc, c, m_count, panel_begin, panel_end,
+                               0, 0, q0 == 0);
+            }
+        }
+    }
+    if (j->op->act == MO_ACT_NONE) return;
+    for (int64_t p = (int64_t)y0 * j->out_w; p < (int64_t)y1 * j->out_w; p++)
+        for (int32_t n = n0; n < n1; n += 16) {
+            float *o = j->out + p * cout + n;
+            const __mmask16 mask = lanes(n1 - n);
+            _mm512_mask_storeu_ps(o, mask, activate(_mm512_maskz_loadu_ps(mask, o), j->op->act));
+        }
 }
 
 /* A 1x1 conv of a single pixel (the classifier's linear layer) is a matrix-vector product:
@@ -415,38 +470,34 @@ static void gemv_item(void *ctx, int64_t item) {
     }
 }
 
-/* How a fused op's work is cut into items (tile chunks x panel chunks). Each item reads all
- * of its panels' weights and recomputes the depthwise outputs of its tiles, so the cut with
- * the least traffic -- tile chunks x the weights + panel chunks x the depthwise input -- wins
- * among those with an item per thread (and at most ITEM_TILES tiles per item). Maps with few
- * pixels and wide weights (10x10 x 1024 -> 546) split by panels, large maps by tiles. More,
- * smaller items balance better in theory but cost more than they save: S2 at two threads ran
- * 7.0 ms with four items per thread, 6.5 ms with one. The split never changes what a single
- * output sums. */
-static void split_fused(igemm_job *j, int32_t threads) {
+/* How many chunks of pixels (tiles or rows, from min_chunks to max_chunks) and of panels to
+ * cut a layer's work into. Each item reads all of its panels' weights and all of its pixels'
+ * input, so the cut with the least traffic -- pixel chunks x the weights + panel chunks x the
+ * input -- wins among those with an item per thread. Maps with few pixels and wide weights
+ * (10x10 x 1024 -> 546, ASPP) split by panels, large maps by pixels. More, smaller items
+ * balance better in theory but cost more than they save: S2 at two threads ran 7.0 ms with
+ * four items per thread, 6.5 ms with one. A split never changes what a single output sums. */
+static void least_traffic_split(igemm_job *j, int32_t threads, int64_t input, int32_t min_chunks,
+                                int32_t max_chunks, int32_t *chunks) {
     const int64_t weights = (int64_t)j->k_total * j->panels * GEMM_NR;
-    const int64_t dw_input = (int64_t)j->dw_in_h * j->dw_in_w * j->k_total;
-    const int32_t wanted = threads;
-    const int32_t min_tile_chunks = (j->tiles + ITEM_TILES - 1) / ITEM_TILES;
-    int32_t best_tc = 0, best_pc = 0;
+    int32_t best_chunks = 0, best_pc = 0;
     int64_t best_cost = 0;
     for (int32_t pc = 1; pc <= j->panels; pc++) {
-        int32_t tc = (wanted + pc - 1) / pc;
-        if (tc < min_tile_chunks) tc = min_tile_chunks;
-        if (tc > j->tiles) tc = j->tiles;
-        const int64_t cost = tc * weights + pc * dw_input;
-        if (best_pc == 0 || cost < best_cost) best_tc = tc, best_pc = pc, best_cost = cost;
+        int32_t n = (threads + pc - 1) / pc;
+        if (n < min_chunks) n = min_chunks;
+        if (n > max_chunks) n = max_chunks;
+        const int64_t cost = n * weights + pc * input;
+        if (best_pc == 0 || cost < best_cost) best_chunks = n, best_pc = pc, best_cost = cost;
     }
-    j->tiles_per_item = (j->tiles + best_tc - 1) / best_tc;
+    *chunks = best_chunks;
     j->panels_per_item = (j->panels + best_pc - 1) / best_pc;
     j->panel_chunks = (j->panels + j->panels_per_item - 1) / j->panels_per_item;
 }
 
 static void run(igemm_job *j, mo_threadpool *pool) {
     const mo_conv_op *op = j->op;
-    int32_t out_h;
-    mo_conv_op_out_size(op, j->in_h, j->in_w, &out_h, &j->out_w);
-    j->pixels = (int64_t)out_h * j->out_w;
+    mo_conv_op_out_size(op, j->in_h, j->in_w, &j->out_h, &j->out_w);
+    j->pixels = (int64_t)j->out_h * j->out_w;
     j->k_total = op->geom.kernel * op->geom.kernel * op->geom.cin;
     j->panels = (op->geom.cout + GEMM_NR - 1) / GEMM_NR;
     j->mr = choose_mr(j->pixels);
@@ -456,14 +507,27 @@ static void run(igemm_job *j, mo_threadpool *pool) {
         mo_threadpool_run(pool, (j->panels + GEMV_PANELS - 1) / GEMV_PANELS, gemv_item, j);
         return;
     }
+    const int32_t threads = mo_threadpool_size(pool);
+    int32_t chunks;
     if (j->dw) {
-        split_fused(j, mo_threadpool_size(pool));
+        /* A fused op's input is the depthwise conv's input. */
+        least_traffic_split(j, threads, (int64_t)j->dw_in_h * j->dw_in_w * j->k_total,
+                            (j->tiles + ITEM_TILES - 1) / ITEM_TILES, j->tiles, &chunks);
+        j->tiles_per_item = (j->tiles + chunks - 1) / chunks;
+    } else if (op->geom.kernel > 1 && op->geom.cin >= 64) {
+        /* Tap-major: items are bands of output rows. */
+        least_traffic_split(j, threads, (int64_t)j->in_h * j->in_w * op->geom.cin, 1, j->out_h,
+                            &chunks);
+        j->tiles_per_item = (j->out_h + chunks - 1) / chunks; /* rows per band */
+        chunks = (j->out_h + j->tiles_per_item - 1) / j->tiles_per_item;
+        mo_threadpool_run(pool, (int64_t)chunks * j->panel_chunks, igemm_taps_item, j);
+        return;
     } else {
         /* Work items: a few tiles by up to 8 panels (a block of B stays in L1/L2 while the
          * item's tiles stream through it), enough items to balance the threads. */
         j->panels_per_item = j->panels < 8 ? j->panels : 8;
         j->panel_chunks = (j->panels + j->panels_per_item - 1) / j->panels_per_item;
-        int32_t per_thread = j->tiles / (4 * mo_threadpool_size(pool) * j->panel_chunks);
+        int32_t per_thread = j->tiles / (4 * threads * j->panel_chunks);
         j->tiles_per_item = per_thread < 1 ? 1 : per_thread > ITEM_TILES ? ITEM_TILES : per_thread;
     }
     int64_t items =
