@@ -163,11 +163,27 @@ int64_t mo_deeplabv3_params(const mo_deeplabv3 *h) {
     return n;
 }
 
+/* How many of a kernel row's (or column's) taps read inside an input of `size`, summed over the
+ * outputs: the dilated ASPP convs on a small map read mostly padding, which the engine skips. */
+static int64_t taps_inside(const mo_conv_geom *g, int32_t size) {
+    const int32_t out = mo_conv_out_size(size, g->kernel, g->stride, g->pad, g->dilation);
+    int64_t n = 0;
+    for (int32_t k = 0; k < g->kernel; k++)
+        for (int32_t o = 0; o < out; o++) {
+            const int32_t i = o * g->stride - g->pad + k * g->dilation;
+            n += i >= 0 && i < size;
+        }
+    return n;
+}
+
+/* Multiply-adds of the head on an fh x fw feature map, counting only taps inside the map. */
 int64_t mo_deeplabv3_macs(const mo_deeplabv3 *h, int32_t fh, int32_t fw) {
-    const int64_t hw = (int64_t)fh * fw;
     int64_t n = conv_params(&h->pool_conv) - h->pool_conv.geom.cout;
     const mo_conv *map_convs[7] = {&h->convs[0], &h->convs[1], &h->convs[2], &h->convs[3],
                                    &h->project, &h->conv3x3, &h->classifier};
-    for (int i = 0; i < 7; i++) n += hw * (conv_params(map_convs[i]) - map_convs[i]->geom.cout);
+    for (int i = 0; i < 7; i++) {
+        const mo_conv_geom *g = &map_convs[i]->geom;
+        n += taps_inside(g, fh) * taps_inside(g, fw) * (g->cin / g->groups) * g->cout;
+    }
     return n;
 }

@@ -44,7 +44,8 @@ int64_t mo_deeplabv3_workspace_floats(const mo_deeplabv3 *h, int32_t fh, int32_t
 void mo_deeplabv3_forward(const mo_deeplabv3 *h, float *logits, const float *features,
                           int32_t fh, int32_t fw, float *work, mo_threadpool *pool);
 
-/* Parameters of the folded head, and its multiply-accumulates on a fh x fw feature map. */
+/* Parameters of the folded head, and its multiply-accumulates on a fh x fw feature map (taps
+ * that fall in the zero padding, which the engine skips, not counted). */
 int64_t mo_deeplabv3_params(const mo_deeplabv3 *h);
 int64_t mo_deeplabv3_macs(const mo_deeplabv3 *h, int32_t fh, int32_t fw);
 
