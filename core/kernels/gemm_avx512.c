@@ -151,7 +151,7 @@ static void gather_rows(const igemm_job *j, const int32_t *oy, const int32_t *ox
 /* A block [MR][KC] from depth k0 on, k = tap * cin + channel. */
 static void pack_a(const igemm_job *j, const float **rows, int32_t k0, int32_t kc, float *apack) {
     const int32_t cin = j->op->geom.cin, taps = j->op->geom.kernel * j->op->geom.kernel;
-    for (int32_t m = 0; m < GEMM_MR; m++) {
+    for (int32_t m = 0; m < j->mr; m++) {
         float *dst = apack + m * GEMM_KC;
         int32_t t = k0 / cin, c = k0 % cin;
         for (int32_t kk = 0; kk < kc; t++, c = 0) {
@@ -300,38 +300,33 @@ static void multiply_block(const igemm_job *j, const float *apack, int32_t k0, i
 
 #define ITEM_TILES 16 /* most tiles one work item sweeps per block of B */
 
-/* A fused work item: per depth block, the depthwise outputs of all the item's pixels are
- * computed into one buffer (row-major pixels, so each tile's A block is a slice of it), then
- * each panel's block of B is multiplied by every tile while it sits in L1; the buffer stays in
- * L2. Rows past the last pixel are zeros. */
-static void igemm_item_fused(const igemm_job *j, int32_t tile_begin, int32_t n_tiles,
-                             int32_t panel_begin, int32_t panel_end) {
-    _Alignas(64) float a[ITEM_TILES * GEMM_MR * GEMM_KC];
+/* The A blocks of an item's tiles at depth [k0, k0 + kc), one after another (tile i at
+ * a + i * mr * GEMM_KC): the depthwise outputs of a fused op, computed right here, or the
+ * input rows gathered through the taps. Rows past the last pixel are zeros (fused) or repeat
+ * it (gathered). */
+static void fill_a(const igemm_job *j, int32_t tile_begin, int32_t n_tiles, int64_t p_end,
+                   int32_t k0, int32_t kc, float *a) {
     const int64_t p_begin = (int64_t)tile_begin * j->mr;
-    const int64_t p_end = p_begin + (int64_t)n_tiles * j->mr < j->pixels
-                              ? p_begin + (int64_t)n_tiles * j->mr : j->pixels;
-    float *c[ITEM_TILES][GEMM_MR];
-    int32_t m_count[ITEM_TILES];
-    for (int32_t i = 0; i < n_tiles; i++) {
-        const int64_t p0 = p_begin + (int64_t)i * j->mr;
-        m_count[i] = p_end - p0 < j->mr ? (int32_t)(p_end - p0) : j->mr;
-        tile_rows(j, p0, m_count[i], c[i]);
-    }
-    for (int32_t k0 = 0; k0 < j->k_total; k0 += GEMM_KC) {
-        const int32_t kc = j->k_total - k0 < GEMM_KC ? j->k_total - k0 : GEMM_KC;
+    if (j->dw) {
         depthwise_pixels(j, p_begin, p_end, k0, kc, a);
         for (int64_t r = p_end - p_begin; r < (int64_t)n_tiles * j->mr; r++)
             memset(a + r * GEMM_KC, 0, sizeof(float) * (size_t)kc);
-        for (int32_t panel = panel_begin; panel < panel_end; panel++)
-            for (int32_t i = 0; i < n_tiles; i++)
-                multiply_block(j, a + (size_t)i * j->mr * GEMM_KC, k0, kc, c[i], m_count[i],
-                               panel, panel + 1, k0 == 0, k0 + kc == j->k_total, i == 0);
+        return;
+    }
+    const float *rows[GEMM_MR * MAX_TAPS];
+    for (int32_t i = 0; i < n_tiles; i++) {
+        const int64_t p0 = p_begin + (int64_t)i * j->mr;
+        int32_t oy[GEMM_MR], ox[GEMM_MR];
+        tile_pixels(j, p0, p_end - p0 < j->mr ? (int32_t)(p_end - p0) : j->mr, oy, ox);
+        gather_rows(j, oy, ox, rows);
+        pack_a(j, rows, k0, kc, a + (size_t)i * j->mr * GEMM_KC);
     }
 }
 
-/* One work item: a few tiles by a few panels. The depth blocks are the outer loop, so each
- * block of B (GEMM_KC x the item's panels) stays in cache while the item's tiles stream
- * through it; partial sums wait in the output between blocks. */
+/* One work item: a few tiles by a few panels. Per depth block the A blocks of all the item's
+ * tiles go into one buffer (L2), then each panel's block of B is multiplied by every tile
+ * while it sits in L1, so the weights are read once per item; partial sums wait in the output
+ * between depth blocks. */
 static void igemm_item(void *ctx, int64_t item) {
     const igemm_job *j = ctx;
     const int32_t tile_begin = (int32_t)(item / j->panel_chunks) * j->tiles_per_item;
@@ -341,26 +336,23 @@ static void igemm_item(void *ctx, int64_t item) {
     const int32_t panel_end = panel_begin + j->panels_per_item < j->panels
                                   ? panel_begin + j->panels_per_item : j->panels;
     const int32_t n_tiles = tile_end - tile_begin;
-    if (j->dw) {
-        igemm_item_fused(j, tile_begin, n_tiles, panel_begin, panel_end);
-        return;
+    const int64_t p_end = (int64_t)tile_end * j->mr < j->pixels ? (int64_t)tile_end * j->mr
+                                                                : j->pixels;
+    _Alignas(64) float a[ITEM_TILES * GEMM_MR * GEMM_KC];
+    float *c[ITEM_TILES][GEMM_MR];
+    int32_t m_count[ITEM_TILES];
+    for (int32_t i = 0; i < n_tiles; i++) {
+        const int64_t p0 = (int64_t)(tile_begin + i) * j->mr;
+        m_count[i] = p_end - p0 < j->mr ? (int32_t)(p_end - p0) : j->mr;
+        tile_rows(j, p0, m_count[i], c[i]);
     }
-    _Alignas(64) float apack[GEMM_MR * GEMM_KC];
-    const float *rows[GEMM_MR * MAX_TAPS];
     for (int32_t k0 = 0; k0 < j->k_total; k0 += GEMM_KC) {
         const int32_t kc = j->k_total - k0 < GEMM_KC ? j->k_total - k0 : GEMM_KC;
-        for (int32_t i = 0; i < n_tiles; i++) {
-            const int64_t p0 = (int64_t)(tile_begin + i) * j->mr;
-            const int32_t m_count = j->pixels - p0 < j->mr ? (int32_t)(j->pixels - p0) : j->mr;
-            int32_t oy[GEMM_MR], ox[GEMM_MR];
-            float *c[GEMM_MR];
-            tile_pixels(j, p0, m_count, oy, ox);
-            tile_rows(j, p0, m_count, c);
-            gather_rows(j, oy, ox, rows);
-            pack_a(j, rows, k0, kc, apack);
-            multiply_block(j, apack, k0, kc, c, m_count, panel_begin, panel_end, k0 == 0,
-                           k0 + kc == j->k_total, i == 0);
-        }
+        fill_a(j, tile_begin, n_tiles, p_end, k0, kc, a);
+        for (int32_t panel = panel_begin; panel < panel_end; panel++)
+            for (int32_t i = 0; i < n_tiles; i++)
+                multiply_block(j, a + (size_t)i * j->mr * GEMM_KC, k0, kc, c[i], m_count[i],
+                               panel, panel + 1, k0 == 0, k0 + kc == j->k_total, i == 0);
     }
 }
 
@@ -509,12 +501,7 @@ static void run(igemm_job *j, mo_threadpool *pool) {
     }
     const int32_t threads = mo_threadpool_size(pool);
     int32_t chunks;
-    if (j->dw) {
-        /* A fused op's input is the depthwise conv's input. */
-        least_traffic_split(j, threads, (int64_t)j->dw_in_h * j->dw_in_w * j->k_total,
-                            (j->tiles + ITEM_TILES - 1) / ITEM_TILES, j->tiles, &chunks);
-        j->tiles_per_item = (j->tiles + chunks - 1) / chunks;
-    } else if (op->geom.kernel > 1 && op->geom.cin >= 64) {
+    if (!j->dw && op->geom.kernel > 1 && op->geom.cin >= 64) {
         /* Tap-major: items are bands of output rows. */
         least_traffic_split(j, threads, (int64_t)j->in_h * j->in_w * op->geom.cin, 1, j->out_h,
                             &chunks);
@@ -522,14 +509,13 @@ static void run(igemm_job *j, mo_threadpool *pool) {
         chunks = (j->out_h + j->tiles_per_item - 1) / j->tiles_per_item;
         mo_threadpool_run(pool, (int64_t)chunks * j->panel_chunks, igemm_taps_item, j);
         return;
-    } else {
-        /* Work items: a few tiles by up to 8 panels (a block of B stays in L1/L2 while the
-         * item's tiles stream through it), enough items to balance the threads. */
-        j->panels_per_item = j->panels < 8 ? j->panels : 8;
-        j->panel_chunks = (j->panels + j->panels_per_item - 1) / j->panels_per_item;
-        int32_t per_thread = j->tiles / (4 * threads * j->panel_chunks);
-        j->tiles_per_item = per_thread < 1 ? 1 : per_thread > ITEM_TILES ? ITEM_TILES : per_thread;
     }
+    /* The input an item reads: the depthwise conv's input for a fused op, else the A rows. */
+    const int64_t input = j->dw ? (int64_t)j->dw_in_h * j->dw_in_w * j->k_total
+                                : j->pixels * j->k_total;
+    least_traffic_split(j, threads, input, (j->tiles + ITEM_TILES - 1) / ITEM_TILES, j->tiles,
+                        &chunks);
+    j->tiles_per_item = (j->tiles + chunks - 1) / chunks;
     int64_t items =
         (int64_t)((j->tiles + j->tiles_per_item - 1) / j->tiles_per_item) * j->panel_chunks;
     mo_threadpool_run(pool, items, igemm_item, j);
