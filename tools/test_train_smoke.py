@@ -20,6 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mobileone_ref as mo  # noqa: E402
 import safetensors_io as st  # noqa: E402
 import train_common as tc  # noqa: E402
+import train_crops as tcr  # noqa: E402
 import train_detect as td  # noqa: E402
 import train_segment as ts  # noqa: E402
 
@@ -170,6 +171,28 @@ class TrainSmoke(unittest.TestCase):
         img = tc.read_rgb(os.path.join(self.data, "images", "000001.jpg")).float() / 255
         ours = ts.predict(fused, img, 64, torch.device("cpu"))
         self.assertGreater(float((ours == pred.long()).float().mean()), 0.99)
+
+    def test_window_pretraining_seeds_the_segmenter(self):
+        data = tcr.CropData(self.data, 32, 1, True)
+        self.assertEqual(len(data), 8 * 3)  # two objects and one background window per image
+        crop, label = data.item(0, 0)
+        self.assertEqual(tuple(crop.shape), (3, 32, 32))
+        self.assertTrue(1 <= label <= 6)   # image 1's first object
+        self.assertEqual(data.item(2, 0)[1], 0)  # then its background window
+        torch.manual_seed(4)
+        model = tcr.build_model(arch=SMALL_ARCH)
+        args = self._args(td, ["--ckpt", os.path.join(self.tmp, "crops"), "--epochs", "1",
+                               "--size", "32"])
+        tc.prepare_model(model, args, torch.device("cpu"))
+        (model, done) = tc.train(args, model, data, tcr.loss_fn, ["ce"], "test")
+        self.assertTrue(done)
+        path = os.path.join(self.tmp, "crops", "backbone.pt")
+        tcr.export_backbone(model, path)
+        seg = ts.build_model(arch=SMALL_ARCH, aspp_channels=16)
+        tc.init_backbone(seg, path)
+        name = "stage1.0.rbr_conv.0.conv.weight"
+        self.assertTrue(torch.equal(seg.state_dict()["backbone." + name],
+                                    model.state_dict()[name]))
 
     def test_record_beside_the_export(self):
         import argparse

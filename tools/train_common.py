@@ -813,6 +813,24 @@ def add_train_args(p, batch, lr, epochs, size):
                         "and exit; nothing is written")
     p.add_argument("--mobileone", help="the mobileone binary, to check the export "
                    "(default: $MO_BINARY_DIR/mobileone)")
+    p.add_argument("--init-backbone", metavar="BACKBONE.pt",
+                   help="start a fresh run from the backbone train_crops.py pretrained on the "
+                        "same synth train split (ignored on --resume)")
+
+
+def init_backbone(model, path):
+    """Copies the backbone of a train_crops.py export (Apple's names) into model's
+    `backbone.` weights; every tensor must find its place."""
+    sd = torch.load(path, map_location="cpu")["backbone"]
+    own = model.state_dict()
+    moved = {}
+    for k, v in sd.items():
+        name = "backbone." + k
+        if name not in own or own[name].shape != v.shape:
+            raise SystemExit("%s: %s has no place in this model" % (path, k))
+        moved[name] = v.to(own[name].device)
+    model.load_state_dict(moved, strict=False)
+    print("backbone initialized from %s (%d tensors)" % (path, len(moved)))
 
 
 def prepare_model(model, args, device):
@@ -851,6 +869,8 @@ def train(args, model, data, loss_fn, loss_keys, title):
                                                            elapsed_str(train_s)))
     elif args.resume:
         print("no checkpoint in %s: starting fresh" % args.ckpt)
+    if ckpt is None and getattr(args, "init_backbone", None):
+        init_backbone(model, args.init_backbone)
     log = None if args.bench else LossLog(args.ckpt, ["loss"] + loss_keys, step)
     stop = StopFlag()
     t_session = time.time()
