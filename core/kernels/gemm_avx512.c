@@ -26,10 +26,10 @@
  * multiple of 32 (48, 546). With prefetch set, the same depth of the next block of B is
  * fetched into L2 along the way: wide layers on small maps stream their weights from memory,
  * and the hardware prefetcher alone stalls at each new panel. */
-static inline __attribute__((always_inline)) void kernel_mxn(
-    int32_t kc, const float *a, const float *b, float *const *c, int32_t col, int32_t m_count,
-    __mmask16 mask0, __mmask16 mask1, const float *bias, int first, int last, mo_act act,
-    const float *prefetch, const int MR, const int halves) {
+static inline __attribute__((always_inline)) void
+kernel_mxn(int32_t kc, const float *a, const float *b, float *const *c, int32_t col,
+           int32_t m_count, __mmask16 mask0, __mmask16 mask1, const float *bias, int first,
+           int last, mo_act act, const float *prefetch, const int MR, const int halves) {
     __m512 acc0[GEMM_MR], acc1[GEMM_MR];
     if (first) {
         __m512 b0 = _mm512_loadu_ps(bias), b1 = _mm512_loadu_ps(bias + 16);
@@ -74,14 +74,13 @@ static inline __attribute__((always_inline)) void kernel_mxn(
     }
 }
 
-#define KERNEL(MR, HALVES)                                                                     \
-    static void kernel_##MR##x##HALVES(int32_t kc, const float *a, const float *b,            \
-                                       float *const *c, int32_t col, int32_t m_count,          \
-                                       __mmask16 mask0,                                        \
-                                       __mmask16 mask1, const float *bias, int first, int last, \
-                                       mo_act act, const float *prefetch) {                    \
-        kernel_mxn(kc, a, b, c, col, m_count, mask0, mask1, bias, first, last, act, prefetch,  \
-                   MR, HALVES);                                                                \
+#define KERNEL(MR, HALVES)                                                                         \
+    static void kernel_##MR##x##HALVES(int32_t kc, const float *a, const float *b,                 \
+                                       float *const *c, int32_t col, int32_t m_count,              \
+                                       __mmask16 mask0, __mmask16 mask1, const float *bias,        \
+                                       int first, int last, mo_act act, const float *prefetch) {   \
+        kernel_mxn(kc, a, b, c, col, m_count, mask0, mask1, bias, first, last, act, prefetch, MR,  \
+                   HALVES);                                                                        \
     }
 KERNEL(14, 2)
 KERNEL(14, 1)
@@ -92,8 +91,8 @@ KERNEL(7, 1)
 KERNEL(4, 2)
 KERNEL(4, 1)
 
-typedef void (*kernel_fn)(int32_t kc, const float *a, const float *b, float *const *c,
-                          int32_t col, int32_t m_count, __mmask16 mask0, __mmask16 mask1, const float *bias,
+typedef void (*kernel_fn)(int32_t kc, const float *a, const float *b, float *const *c, int32_t col,
+                          int32_t m_count, __mmask16 mask0, __mmask16 mask1, const float *bias,
                           int first, int last, mo_act act, const float *prefetch);
 
 /* The tile heights there are kernels for; choose_mr picks one per layer. */
@@ -102,10 +101,14 @@ static const int32_t mr_options[] = {14, 10, 7, 4};
 static kernel_fn kernel_for(int32_t mr, int32_t n) {
     const int half = n <= 16;
     switch (mr) {
-    case 14: return half ? kernel_14x1 : kernel_14x2;
-    case 10: return half ? kernel_10x1 : kernel_10x2;
-    case 7: return half ? kernel_7x1 : kernel_7x2;
-    default: return half ? kernel_4x1 : kernel_4x2;
+    case 14:
+        return half ? kernel_14x1 : kernel_14x2;
+    case 10:
+        return half ? kernel_10x1 : kernel_10x2;
+    case 7:
+        return half ? kernel_7x1 : kernel_7x2;
+    default:
+        return half ? kernel_4x1 : kernel_4x2;
     }
 }
 
@@ -127,19 +130,18 @@ typedef struct igemm_job {
     const mo_conv_op *op;
     const mo_conv_op *dw; /* the depthwise conv computing A on the fly, or NULL */
     float *out;
-    const float *in;      /* the op's input, or the depthwise conv's input when fused */
-    int32_t in_h, in_w;   /* the op's input size (the depthwise output size when fused) */
+    const float *in;    /* the op's input, or the depthwise conv's input when fused */
+    int32_t in_h, in_w; /* the op's input size (the depthwise output size when fused) */
     int32_t dw_in_h, dw_in_w;
     int32_t out_h, out_w;
     int64_t pixels;
-    int32_t mr;           /* tile height, from choose_mr */
+    int32_t mr; /* tile height, from choose_mr */
     int32_t k_total, panels, tiles, panels_per_item, panel_chunks;
     int32_t tiles_per_item; /* tiles per item; output rows per item for tap-major items */
-    const float *zeros;   /* cin zeros, for taps that fall in the padding */
+    const float *zeros;     /* cin zeros, for taps that fall in the padding */
 } igemm_job;
 
-static void tile_pixels(const igemm_job *j, int64_t p0, int32_t m_count, int32_t *oy,
-                        int32_t *ox) {
+static void tile_pixels(const igemm_job *j, int64_t p0, int32_t m_count, int32_t *oy, int32_t *ox) {
     igemm_tile_pixels(j->out_w, p0, m_count, GEMM_MR, oy, ox);
 }
 
@@ -177,9 +179,9 @@ static __m512 depthwise_generic(const igemm_job *j, int32_t y0, int32_t x0, int3
         for (int32_t kx = 0; kx < k; kx++) {
             int32_t ix = x0 + kx * g->dilation;
             if (ix < 0 || ix >= j->dw_in_w) continue;
-            acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, row + (int64_t)ix * c),
-                                  _mm512_maskz_loadu_ps(mask, w + (size_t)(ky * k + kx) * cpad + ch),
-                                  acc);
+            acc = _mm512_fmadd_ps(
+                _mm512_maskz_loadu_ps(mask, row + (int64_t)ix * c),
+                _mm512_maskz_loadu_ps(mask, w + (size_t)(ky * k + kx) * cpad + ch), acc);
         }
     }
     return acc;
@@ -193,9 +195,10 @@ static __m512 depthwise_generic(const igemm_job *j, int32_t y0, int32_t x0, int3
  * Each input vector is loaded once and added to every output that reads it. Per output the
  * terms arrive as in every other depthwise path here -- bias, then taps row by row, left to
  * right, zeros for taps outside the input -- so the bits are the same. */
-static inline __attribute__((always_inline)) void depthwise_run(
-    const igemm_job *j, int32_t oy, int32_t ox0, int32_t n, int32_t k0, int32_t kc, float *a,
-    const int S, const int D) {
+static inline __attribute__((always_inline)) void depthwise_run(const igemm_job *j, int32_t oy,
+                                                                int32_t ox0, int32_t n, int32_t k0,
+                                                                int32_t kc, float *a, const int S,
+                                                                const int D) {
     const int span = S * (GEMM_MR - 1) + 2 * D + 1; /* input columns the outputs read */
     const mo_conv_op *dw = j->dw;
     const mo_conv_geom *g = &dw->geom;
@@ -210,7 +213,8 @@ static inline __attribute__((always_inline)) void depthwise_run(
         for (int xi = 0; xi < span; xi++) {
             const int32_t x = x0 + xi;
             src[ky][xi] = row_inside && x >= 0 && x < j->dw_in_w
-                              ? j->in + ((int64_t)iy * j->dw_in_w + x) * c + k0 : zeros;
+                              ? j->in + ((int64_t)iy * j->dw_in_w + x) * c + k0
+                              : zeros;
         }
     }
     for (int32_t i = 0; i < kc; i += 16) {
@@ -219,7 +223,8 @@ static inline __attribute__((always_inline)) void depthwise_run(
         __m512 acc[GEMM_MR];
         const __m512 bias = _mm512_maskz_loadu_ps(mask, w + (size_t)9 * cpad + ch);
 #pragma GCC unroll 14
-        for (int m = 0; m < GEMM_MR; m++) acc[m] = bias;
+        for (int m = 0; m < GEMM_MR; m++)
+            acc[m] = bias;
         for (int ky = 0; ky < 3; ky++) {
             __m512 wk[3];
             for (int kx = 0; kx < 3; kx++)
@@ -249,23 +254,27 @@ static void depthwise_pixels(const igemm_job *j, int64_t p_begin, int64_t p_end,
                              int32_t kc, float *a) {
     const mo_conv_geom *g = &j->dw->geom;
     const int32_t s = g->stride, d = g->dilation;
-    const int sliding = g->kernel == 3 && ((s == 1 && (d == 1 || d == 2 || d == 4)) ||
-                                           (s == 2 && d == 1));
+    const int sliding =
+        g->kernel == 3 && ((s == 1 && (d == 1 || d == 2 || d == 4)) || (s == 2 && d == 1));
     for (int64_t p = p_begin; p < p_end;) {
         const int32_t oy = (int32_t)(p / j->in_w), ox = (int32_t)(p % j->in_w);
         int32_t n = j->in_w - ox < GEMM_MR ? j->in_w - ox : GEMM_MR;
         if (p_end - p < n) n = (int32_t)(p_end - p);
         float *dst = a + (p - p_begin) * GEMM_KC;
-        if (sliding && s == 2) depthwise_run(j, oy, ox, n, k0, kc, dst, 2, 1);
-        else if (sliding && d == 1) depthwise_run(j, oy, ox, n, k0, kc, dst, 1, 1);
-        else if (sliding && d == 2) depthwise_run(j, oy, ox, n, k0, kc, dst, 1, 2);
-        else if (sliding) depthwise_run(j, oy, ox, n, k0, kc, dst, 1, 4);
+        if (sliding && s == 2)
+            depthwise_run(j, oy, ox, n, k0, kc, dst, 2, 1);
+        else if (sliding && d == 1)
+            depthwise_run(j, oy, ox, n, k0, kc, dst, 1, 1);
+        else if (sliding && d == 2)
+            depthwise_run(j, oy, ox, n, k0, kc, dst, 1, 2);
+        else if (sliding)
+            depthwise_run(j, oy, ox, n, k0, kc, dst, 1, 4);
         else
             for (int32_t m = 0; m < n; m++)
                 for (int32_t i = 0; i < kc; i += 16) {
                     __mmask16 mask = lanes(kc - i);
-                    __m512 acc = depthwise_generic(j, oy * s - g->pad, (ox + m) * s - g->pad,
-                                                   k0 + i, mask);
+                    __m512 acc =
+                        depthwise_generic(j, oy * s - g->pad, (ox + m) * s - g->pad, k0 + i, mask);
                     _mm512_store_ps(dst + m * GEMM_KC + i, activate(acc, j->dw->act));
                 }
         p += n;
@@ -283,16 +292,16 @@ static void tile_rows(const igemm_job *j, int64_t p0, int32_t m_count, float **c
  * prefetch, each panel's kernel fetches the next panel's block of B (the first tile to reach a
  * block is the one that waits for memory). */
 static void multiply_block(const igemm_job *j, const float *apack, int32_t k0, int32_t kc,
-                           float *const *c, int32_t m_count, int32_t panel_begin,
-                           int32_t panel_end, int first, int last, int prefetch) {
+                           float *const *c, int32_t m_count, int32_t panel_begin, int32_t panel_end,
+                           int first, int last, int prefetch) {
     const mo_conv_op *op = j->op;
     const int32_t cout = op->geom.cout;
     const float *bias = op->packed + (size_t)j->panels * j->k_total * GEMM_NR;
     for (int32_t panel = panel_begin; panel < panel_end; panel++) {
         int32_t n0 = panel * GEMM_NR, n = cout - n0 < GEMM_NR ? cout - n0 : GEMM_NR;
         const float *b = op->packed + ((size_t)panel * j->k_total + k0) * GEMM_NR;
-        const float *next = prefetch && panel + 1 < j->panels ? b + (size_t)j->k_total * GEMM_NR
-                                                              : NULL;
+        const float *next =
+            prefetch && panel + 1 < j->panels ? b + (size_t)j->k_total * GEMM_NR : NULL;
         kernel_for(j->mr, n)(kc, apack, b, c, n0, m_count, lanes(n), lanes(n - 16), bias + n0,
                              first, last, op->act, next);
     }
@@ -331,13 +340,13 @@ static void igemm_item(void *ctx, int64_t item) {
     const igemm_job *j = ctx;
     const int32_t tile_begin = (int32_t)(item / j->panel_chunks) * j->tiles_per_item;
     const int32_t panel_begin = (int32_t)(item % j->panel_chunks) * j->panels_per_item;
-    const int32_t tile_end = tile_begin + j->tiles_per_item < j->tiles
-                                 ? tile_begin + j->tiles_per_item : j->tiles;
-    const int32_t panel_end = panel_begin + j->panels_per_item < j->panels
-                                  ? panel_begin + j->panels_per_item : j->panels;
+    const int32_t tile_end =
+        tile_begin + j->tiles_per_item < j->tiles ? tile_begin + j->tiles_per_item : j->tiles;
+    const int32_t panel_end =
+        panel_begin + j->panels_per_item < j->panels ? panel_begin + j->panels_per_item : j->panels;
     const int32_t n_tiles = tile_end - tile_begin;
-    const int64_t p_end = (int64_t)tile_end * j->mr < j->pixels ? (int64_t)tile_end * j->mr
-                                                                : j->pixels;
+    const int64_t p_end =
+        (int64_t)tile_end * j->mr < j->pixels ? (int64_t)tile_end * j->mr : j->pixels;
     _Alignas(64) float a[ITEM_TILES * GEMM_MR * GEMM_KC];
     float *c[ITEM_TILES][GEMM_MR];
     int32_t m_count[ITEM_TILES];
@@ -351,8 +360,8 @@ static void igemm_item(void *ctx, int64_t item) {
         fill_a(j, tile_begin, n_tiles, p_end, k0, kc, a);
         for (int32_t panel = panel_begin; panel < panel_end; panel++)
             for (int32_t i = 0; i < n_tiles; i++)
-                multiply_block(j, a + (size_t)i * j->mr * GEMM_KC, k0, kc, c[i], m_count[i],
-                               panel, panel + 1, k0 == 0, k0 + kc == j->k_total, i == 0);
+                multiply_block(j, a + (size_t)i * j->mr * GEMM_KC, k0, kc, c[i], m_count[i], panel,
+                               panel + 1, k0 == 0, k0 + kc == j->k_total, i == 0);
     }
 }
 
@@ -360,7 +369,8 @@ static void igemm_item(void *ctx, int64_t item) {
  * inside an input of `size`. */
 static void tap_valid_range(const mo_conv_geom *g, int32_t at, int32_t size, int32_t out_size,
                             int32_t *lo, int32_t *hi) {
-    /* o * stride - pad + at in [0, size)  <=>  o in [ceil((pad - at) / s), (size - 1 + pad - at) / s] */
+    /* o * stride - pad + at in [0, size)  <=>  o in [ceil((pad - at) / s), (size - 1 + pad - at) /
+     * s] */
     const int32_t s = g->stride, first = g->pad - at, last = size - 1 + g->pad - at;
     *lo = first <= 0 ? 0 : (first + s - 1) / s;
     *hi = last < 0 ? 0 : last / s + 1;
@@ -382,8 +392,8 @@ static void igemm_taps_item(void *ctx, int64_t item) {
     const int32_t y0 = (int32_t)(item / j->panel_chunks) * j->tiles_per_item;
     const int32_t y1 = y0 + j->tiles_per_item < j->out_h ? y0 + j->tiles_per_item : j->out_h;
     const int32_t panel_begin = (int32_t)(item % j->panel_chunks) * j->panels_per_item;
-    const int32_t panel_end = panel_begin + j->panels_per_item < j->panels
-                                  ? panel_begin + j->panels_per_item : j->panels;
+    const int32_t panel_end =
+        panel_begin + j->panels_per_item < j->panels ? panel_begin + j->panels_per_item : j->panels;
     const int32_t n0 = panel_begin * GEMM_NR;
     const int32_t n1 = panel_end * GEMM_NR < cout ? panel_end * GEMM_NR : cout;
     const float *bias = j->op->packed + (size_t)j->panels * j->k_total * GEMM_NR;
@@ -413,8 +423,8 @@ static void igemm_taps_item(void *ctx, int64_t item) {
                     memcpy(apack + m * GEMM_KC, j->in + ((int64_t)iy * j->in_w + ix) * cin + c0,
                            sizeof(float) * (size_t)kc);
                 }
-                multiply_block(j, apack, t * cin + c0, kc, c, m_count, panel_begin, panel_end,
-                               0, 0, q0 == 0);
+                multiply_block(j, apack, t * cin + c0, kc, c, m_count, panel_begin, panel_end, 0, 0,
+                               q0 == 0);
             }
         }
     }
@@ -452,7 +462,8 @@ static void gemv_item(void *ctx, int64_t item) {
 #pragma GCC unroll 4
         for (int p = 0; p < GEMV_PANELS; p++) {
             acc[p][0] = _mm512_fmadd_ps(x, _mm512_loadu_ps(b[p] + (size_t)k * GEMM_NR), acc[p][0]);
-            acc[p][1] = _mm512_fmadd_ps(x, _mm512_loadu_ps(b[p] + (size_t)k * GEMM_NR + 16), acc[p][1]);
+            acc[p][1] =
+                _mm512_fmadd_ps(x, _mm512_loadu_ps(b[p] + (size_t)k * GEMM_NR + 16), acc[p][1]);
         }
     }
     for (int p = 0; p < count; p++) {
@@ -511,8 +522,8 @@ static void run(igemm_job *j, mo_threadpool *pool) {
         return;
     }
     /* The input an item reads: the depthwise conv's input for a fused op, else the A rows. */
-    const int64_t input = j->dw ? (int64_t)j->dw_in_h * j->dw_in_w * j->k_total
-                                : j->pixels * j->k_total;
+    const int64_t input =
+        j->dw ? (int64_t)j->dw_in_h * j->dw_in_w * j->k_total : j->pixels * j->k_total;
     least_traffic_split(j, threads, input, (j->tiles + ITEM_TILES - 1) / ITEM_TILES, j->tiles,
                         &chunks);
     j->tiles_per_item = (j->tiles + chunks - 1) / chunks;
