@@ -833,6 +833,22 @@ def init_backbone(model, path):
     print("backbone initialized from %s (%d tensors)" % (path, len(moved)))
 
 
+def start(parser, build, name):
+    """Parses the arguments; sets the threads, the device and the seed; builds the model
+    (build(args)) and prepares it. Returns (args, device, model)."""
+    args = parser.parse_args()
+    set_threads(args.threads)
+    device = pick_device(args.device)
+    torch.manual_seed(args.seed)
+    model = build(args)
+    prepare_model(model, args, device)
+    print("%s (unfused k=4): %.2fM parameters, device %s, %d threads"
+          % (name, mo.count_params(model) / 1e6, device, torch.get_num_threads()))
+    if not args.train:
+        parser.error("--train is required")
+    return args, device, model
+
+
 def prepare_model(model, args, device):
     if args.fast_branches:
         enable_fast_branches(model)

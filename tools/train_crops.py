@@ -140,16 +140,7 @@ def evaluate(model, args, device):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     tc.add_train_args(p, batch=64, lr=2e-3, epochs=8, size=64)
-    args = p.parse_args()
-    tc.set_threads(args.threads)
-    device = tc.pick_device(args.device)
-    torch.manual_seed(args.seed)
-    model = build_model()
-    tc.prepare_model(model, args, device)
-    print("MobileOne-S0 window classifier (unfused k=4): %.2fM parameters, device %s, "
-          "%d threads" % (mo.count_params(model) / 1e6, device, torch.get_num_threads()))
-    if not args.train:
-        p.error("--train is required")
+    args, device, model = tc.start(p, lambda a: build_model(), "MobileOne-S0 window classifier")
     data = CropData(args.train, args.size, args.seed, True, args.limit)
     print("%d windows from %d images" % (len(data), len(data.images)))
     model, done = tc.train(args, model, data, loss_fn, ["ce"],

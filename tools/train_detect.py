@@ -159,25 +159,21 @@ def check_with_c(binary, model_path, val, limit, work_dir):
     return out
 
 
+def build_for_args(args):
+    model = build_model(args.size, args.min_ratio)
+    if args.channels_last:
+        model.backbone.register_forward_pre_hook(
+            lambda mod, inp: (inp[0].contiguous(memory_format=torch.channels_last),))
+    return model
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     tc.add_train_args(p, batch=16, lr=2e-3, epochs=6, size=320)
     p.add_argument("--min-ratio", type=float, default=MIN_RATIO,
                    help="smallest anchor scale (default %g; torchvision's ssdlite320: 0.2)"
                         % MIN_RATIO)
-    args = p.parse_args()
-    tc.set_threads(args.threads)
-    device = tc.pick_device(args.device)
-    torch.manual_seed(args.seed)
-    model = build_model(args.size, args.min_ratio)
-    tc.prepare_model(model, args, device)
-    if args.channels_last:
-        model.backbone.register_forward_pre_hook(
-            lambda mod, inp: (inp[0].contiguous(memory_format=torch.channels_last),))
-    print("MobileOne-S0 SSDLite (unfused k=4): %.2fM parameters, device %s, %d threads"
-          % (mo.count_params(model) / 1e6, device, torch.get_num_threads()))
-    if not args.train:
-        p.error("--train is required")
+    args, device, model = tc.start(p, build_for_args, "MobileOne-S0 SSDLite")
     data = tc.DetectionData(args.train, (args.size, args.size), args.seed, True, args.limit)
     model, done = tc.train(args, model, data, loss_fn, ["bbox_regression", "classification"],
                            "MobileOne-S0 SSDLite on synth")

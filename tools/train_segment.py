@@ -132,16 +132,7 @@ def check_with_c(binary, model_path, val, limit):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     tc.add_train_args(p, batch=16, lr=1e-3, epochs=6, size=256)
-    args = p.parse_args()
-    tc.set_threads(args.threads)
-    device = tc.pick_device(args.device)
-    torch.manual_seed(args.seed)
-    model = build_model()
-    tc.prepare_model(model, args, device)
-    print("MobileOne-S0 DeepLabv3 OS16 (unfused k=4): %.2fM parameters, device %s, %d threads"
-          % (mo.count_params(model) / 1e6, device, torch.get_num_threads()))
-    if not args.train:
-        p.error("--train is required")
+    args, device, model = tc.start(p, lambda a: build_model(), "MobileOne-S0 DeepLabv3 OS16")
     data = tc.SegmentationData(args.train, (args.size, args.size), args.seed, True, args.limit)
     model, done = tc.train(args, model, data, loss_fn, ["ce"],
                            "MobileOne-S0 DeepLabv3 on synth")
