@@ -137,17 +137,17 @@ typedef struct igemm_job {
     int64_t pixels;
     int32_t mr; /* tile height, from choose_mr */
     int32_t k_total, panels, tiles, panels_per_item, panel_chunks;
-    int32_t tiles_per_item; /* tiles per item; output rows per item for tap-major items */
+    int32_t tiles_per_item; /* per item: tiles, or output rows for tap-major items */
     const float *zeros;     /* cin zeros, for taps that fall in the padding */
 } igemm_job;
 
 static void tile_pixels(const igemm_job *j, int64_t p0, int32_t m_count, int32_t *oy, int32_t *ox) {
-    igemm_tile_pixels(j->out_w, p0, m_count, GEMM_MR, oy, ox);
+    igemm_tile_pixels(j->out_w, p0, m_count, j->mr, oy, ox);
 }
 
 static void gather_rows(const igemm_job *j, const int32_t *oy, const int32_t *ox,
                         const float **rows) {
-    igemm_gather_rows(&j->op->geom, j->in, j->in_h, j->in_w, j->zeros, GEMM_MR, oy, ox, rows);
+    igemm_gather_rows(&j->op->geom, j->in, j->in_h, j->in_w, j->zeros, j->mr, oy, ox, rows);
 }
 
 /* A block [MR][KC] from depth k0 on, k = tap * cin + channel. */
@@ -389,8 +389,9 @@ static void igemm_taps_item(void *ctx, int64_t item) {
     const igemm_job *j = ctx;
     const mo_conv_geom *g = &j->op->geom;
     const int32_t cin = g->cin, cout = g->cout, k = g->kernel;
-    const int32_t y0 = (int32_t)(item / j->panel_chunks) * j->tiles_per_item;
-    const int32_t y1 = y0 + j->tiles_per_item < j->out_h ? y0 + j->tiles_per_item : j->out_h;
+    const int32_t rows = j->tiles_per_item;
+    const int32_t y0 = (int32_t)(item / j->panel_chunks) * rows;
+    const int32_t y1 = y0 + rows < j->out_h ? y0 + rows : j->out_h;
     const int32_t panel_begin = (int32_t)(item % j->panel_chunks) * j->panels_per_item;
     const int32_t panel_end =
         panel_begin + j->panels_per_item < j->panels ? panel_begin + j->panels_per_item : j->panels;
