@@ -181,14 +181,6 @@ void mo_seg_video_close(mo_seg_video_reader *r) {
 
 /* synth_io.h (the video writer is in video_writer.c) */
 
-mo_status mo_synth_jpeg_encode(const uint8_t *rgb, int32_t width, int32_t height, int quality,
-                               uint8_t **data, size_t *len, mo_error *err) {
-    *data = NULL;
-    *len = 0;
-    API_OR_RETURN(api, err);
-    return api->synth_jpeg_encode(rgb, width, height, quality, data, len, err);
-}
-
 int64_t mo_synth_video_count_frames(const char *path, int32_t *width, int32_t *height) {
     const mo_opencv_api *api = api_quiet();
     return api ? api->synth_video_count_frames(path, width, height) : -1;

@@ -25,7 +25,7 @@ extern "C" {
 #include "image.h" /* no extern "C" of its own */
 #include "mobileone.h"
 
-#define MO_OPENCV_ABI 1u
+#define MO_OPENCV_ABI 2u
 #define MO_OPENCV_ENTRY "mo_opencv_plugin_api"
 #define MO_OPENCV_MODULE_NAME "mobileone-opencv.so"
 #define MO_OPENCV_ENV "MOBILEONE_OPENCV_PLUGIN"
@@ -67,8 +67,6 @@ typedef struct mo_opencv_api {
     void (*seg_video_write)(mo_cv_seg_video_writer *w, const uint8_t *rgb);
     void (*seg_video_writer_close)(mo_cv_seg_video_writer *w);
     /* synth_io.h */
-    mo_status (*synth_jpeg_encode)(const uint8_t *rgb, int32_t width, int32_t height, int quality,
-                                   uint8_t **data, size_t *len, mo_error *err);
     mo_status (*synth_video_open)(mo_cv_synth_video **out, const char *path, double fps, int32_t width,
                                   int32_t height, mo_error *err);
     mo_status (*synth_video_write)(mo_cv_synth_video *v, const uint8_t *rgb, mo_error *err);

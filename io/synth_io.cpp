@@ -10,10 +10,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <new>
 #include <string>
-#include <vector>
 
 extern "C" {
 #include "error.h"
@@ -32,34 +30,6 @@ struct mo_cv_synth_video {
 static void to_bgr(const uint8_t *rgb, int32_t width, int32_t height, cv::Mat &bgr) {
     cv::Mat in(height, width, CV_8UC3, const_cast<uint8_t *>(rgb));
     cv::cvtColor(in, bgr, cv::COLOR_RGB2BGR);
-}
-
-static mo_status synth_jpeg_encode(const uint8_t *rgb, int32_t width, int32_t height,
-                                   int quality, uint8_t **data, size_t *len, mo_error *err) {
-    *data = nullptr;
-    *len = 0;
-    if (width <= 0 || height <= 0 || quality < 1 || quality > 100)
-        return mo_error_set(err, MO_ERR_ARGUMENT, "JPEG: bad size %dx%d or quality %d", width,
-                            height, quality);
-    try {
-        cv::Mat bgr;
-        to_bgr(rgb, width, height, bgr);
-        std::vector<uchar> buf;
-        std::vector<int> params = {cv::IMWRITE_JPEG_QUALITY, quality};
-        if (!cv::imencode(".jpg", bgr, buf, params))
-            return mo_error_set(err, MO_ERR_IO, "JPEG: OpenCV could not encode a %dx%d image",
-                                width, height);
-        uint8_t *out = static_cast<uint8_t *>(std::malloc(buf.size() ? buf.size() : 1));
-        if (!out) return mo_error_set(err, MO_ERR_MEMORY, "JPEG: out of memory");
-        std::memcpy(out, buf.data(), buf.size());
-        *data = out;
-        *len = buf.size();
-        return MO_OK;
-    } catch (const cv::Exception &e) {
-        return mo_error_set(err, MO_ERR_IO, "JPEG: OpenCV: %s", e.what());
-    } catch (const std::bad_alloc &) {
-        return mo_error_set(err, MO_ERR_MEMORY, "JPEG: out of memory");
-    }
 }
 
 static std::string extension(const std::string &path) {
@@ -171,7 +141,6 @@ static int64_t synth_video_count_frames(const char *path, int32_t *width, int32_
 }
 
 void mo_cv_fill_synth(mo_opencv_api *api) {
-    api->synth_jpeg_encode = synth_jpeg_encode;
     api->synth_video_open = synth_video_open;
     api->synth_video_write = synth_video_write;
     api->synth_video_finish = synth_video_finish;

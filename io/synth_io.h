@@ -1,5 +1,6 @@
-/* synth_io.h - what `mobileone synth` needs of OpenCV: JPEG encoding to memory, and writing a
- * video (and counting a video's frames, for tests). C outside, C++ inside (synth_io.cpp).
+/* synth_io.h - what `mobileone synth` writes besides PNG masks: JPEG images (jpeg_encode.c,
+ * libjpeg, no OpenCV), and a video (and counting a video's frames, for tests; OpenCV, C
+ * outside, C++ inside: synth_io.cpp).
  *
  * Frames are RGB u8, (H, W, 3) row-major; OpenCV's BGR stays inside. The video writer writes
  * `<stem>.tmp<ext>` next to the target (the same extension, so OpenCV picks the same container)

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "coco.h"
+#include "image.h"
 #include "label_png.h"
 #include "synth.h"
 #include "synth_io.h"
@@ -159,6 +160,43 @@ START_TEST(test_another_seed_gives_other_images) {
     synth_gen_image(g, 1, 0, &f);
     ck_assert(memcmp(a, f.rgb, n) == 0);
     free(a);
+    synth_gen_free(g);
+}
+END_TEST
+
+static double mean_abs_diff(const uint8_t *a, const uint8_t *b, size_t n) {
+    double sum = 0;
+    for (size_t i = 0; i < n; i++) sum += fabs((double)a[i] - b[i]);
+    return sum / (double)n;
+}
+
+/* Images and .avi video are written in C (libjpeg): with no OpenCV module to be found, synth
+ * still works, and an image decodes to the generator's pixels up to JPEG's loss. */
+START_TEST(test_images_need_no_opencv_module) {
+    char args[512], path[512];
+    setenv("MOBILEONE_OPENCV_PLUGIN", "/nonexistent/mobileone-opencv.so", 1);
+    snprintf(args, sizeof args, "--out %s/plain --images 2 --seed 5 --video %s/plain.avi "
+             "--frames 2", dir, dir);
+    int rc = synth(args);
+    unsetenv("MOBILEONE_OPENCV_PLUGIN");
+    ck_assert_msg(rc == 0, "%s", err_text);
+    synth_params p = synth_default_params(320, 320);
+    synth_gen *g;
+    mo_error err;
+    ck_assert_int_eq(synth_gen_create(&g, &p, &err), MO_OK);
+    synth_frame f;
+    synth_gen_image(g, 5, 1, &f); /* the second image, 000002.jpg */
+    mo_image img;
+    snprintf(path, sizeof path, "%s/plain/images/000002.jpg", dir);
+    ck_assert_msg(mo_image_read(&img, path, &err) == MO_OK, "%s", err.message);
+    ck_assert(img.width == 320 && img.height == 320);
+    double diff = mean_abs_diff(img.rgb, f.rgb, (size_t)320 * 320 * 3);
+    /* textures and noise are high-frequency: quality 92 keeps them within a few levels */
+    ck_assert_msg(diff > 0.0 && diff < 8.0, "mean |decoded - generated| = %.2f", diff);
+    synth_gen_image(g, 5, 0, &f); /* another image: far off */
+    double other = mean_abs_diff(img.rgb, f.rgb, (size_t)320 * 320 * 3);
+    ck_assert_msg(other > 3 * diff, "another image is as close (%.2f vs %.2f)", other, diff);
+    mo_image_free(&img);
     synth_gen_free(g);
 }
 END_TEST
@@ -531,6 +569,7 @@ static Suite *synth_suite(void) {
     tcase_add_test(t, test_video_objects_move_enter_and_leave);
     tcase_add_test(t, test_video_has_exactly_the_frames_asked_for);
     tcase_add_test(t, test_no_temporary_files_are_left);
+    tcase_add_test(t, test_images_need_no_opencv_module);
     tcase_add_test(t, test_errors_are_one_line_with_exit_codes);
     suite_add_tcase(s, t);
     return s;

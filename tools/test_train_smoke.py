@@ -216,15 +216,46 @@ class TrainSmoke(unittest.TestCase):
         self.assertTrue(os.path.exists(os.path.join(self.tmp, "rec", "m_loss.png")))
         self.assertTrue(os.path.exists(os.path.join(self.tmp, "rec", "m_loss.csv")))
 
+    def test_time_budget_ends_training_early(self):
+        ckpt = os.path.join(self.tmp, "budget")
+        torch.manual_seed(1)
+        model = td.build_model(64, arch=SMALL_ARCH, extra_widths=(16, 16, 8, 8))
+        # 100 epochs, but a budget of 0.01 s: the first step spends it, and the run ends
+        # as done (the schedule reached its end) after that one step.
+        (model, done), _ = self._train(td, model, td.loss_fn,
+                                       ["bbox_regression", "classification"], ckpt,
+                                       ["--epochs", "100", "--time-budget", "0.0002"])
+        self.assertTrue(done)
+        rows = tc.read_log(os.path.join(ckpt, "loss.csv"))
+        self.assertEqual([int(r["step"]) for r in rows], [1])
+
+    def test_several_train_folders(self):
+        one = tc.DetectionData(self.data, (64, 64), 1, True)
+        two = tc.DetectionData(self.data + "," + self.data, (64, 64), 1, True)
+        self.assertEqual(len(two), 2 * len(one))
+        ids = [im["id"] for im in two.images]
+        self.assertEqual(len(set(ids)), len(ids))
+        n = len(one)
+        for a, b in zip(one.images, two.images[n:]):
+            self.assertEqual(two.anns[b["id"]], one.anns[a["id"]])
+        seg = tc.SegmentationData(self.data + "," + self.data, (64, 64), 1, True)
+        self.assertEqual(seg.images[n]["mask"], seg.images[0]["mask"])
+
     def test_workers_load_the_same_batches(self):
         data = tc.DetectionData(self.data, (64, 64), 1, True)
-        for first in (0, 1):
-            here = list(tc.epoch_batches(data, 3, 1, 2, first, 4, 0))
-            there = list(tc.epoch_batches(data, 3, 1, 2, first, 4, 2))
-            self.assertEqual(len(here), 4 - first)
-            for a, b in zip(here, there):
-                for (img_a, t_a), (img_b, t_b) in zip(a, b):
+        per_epoch = len(data) // 2
+        total = 2 * per_epoch + 1  # crosses two epoch boundaries
+        for first in (0, per_epoch - 1):
+            here = list(tc.run_batches(data, 1, 2, per_epoch, first, total, 0))
+            there = list(tc.run_batches(data, 1, 2, per_epoch, first, total, 2))
+            self.assertEqual(len(here), total - first)
+            for g, (a, b) in enumerate(zip(here, there), first):
+                epoch, k = divmod(g, per_epoch)
+                order = tc.epoch_order(len(data), 1, epoch)[2 * k:2 * k + 2]
+                direct = [data.item(int(i), epoch) for i in order]
+                for (img_a, t_a), (img_b, t_b), (img_c, _) in zip(a, b, direct):
                     self.assertTrue(torch.equal(img_a, img_b))
+                    self.assertTrue(torch.equal(img_a, img_c))
                     self.assertTrue(torch.equal(t_a["boxes"], t_b["boxes"]))
                     self.assertTrue(torch.equal(t_a["labels"], t_b["labels"]))
 

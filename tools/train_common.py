@@ -190,6 +190,21 @@ def load_coco(folder):
     return images, anns
 
 
+def load_folders(spec):
+    """load_coco over one folder or several, comma-separated (e.g. synth runs of different
+    seeds). Image ids of the k-th folder are offset by k * 10^7 so they stay unique; each image
+    also keeps its "folder"."""
+    images, anns = [], {}
+    for k, folder in enumerate(spec.split(",")):
+        ims, an = load_coco(folder)
+        for im in ims:
+            anns[im["id"] + k * 10**7] = an[im["id"]]
+            im["id"] += k * 10**7
+            im["folder"] = folder
+        images += ims
+    return images, anns
+
+
 def sample_generator(seed, epoch, index):
     return torch.Generator().manual_seed((seed * 1000003 + epoch) * 1000003 + index)
 
@@ -278,7 +293,7 @@ class DetectionData:
     size_hw, {"boxes": (n, 4) xyxy, "labels": (n,) int64 label indices 1..6})."""
 
     def __init__(self, folder, size_hw, seed, augment, limit=0):
-        self.images, self.anns = load_coco(folder)
+        self.images, self.anns = load_folders(folder)
         if limit:
             self.images = self.images[:limit]
         self.size_hw, self.seed, self.augment = tuple(size_hw), seed, augment
@@ -336,12 +351,12 @@ class SegmentationData:
     (h, w) int64). Augmented: crops of size_hw; else the whole image and mask as stored."""
 
     def __init__(self, folder, size_hw, seed, augment, limit=0):
-        self.images, _ = load_coco(folder)
+        self.images, _ = load_folders(folder)
         if limit:
             self.images = self.images[:limit]
         for im in self.images:
             stem = os.path.splitext(os.path.basename(im["file_name"]))[0]
-            im["mask"] = os.path.join(folder, "masks", stem + ".png")
+            im["mask"] = os.path.join(im["folder"], "masks", stem + ".png")
         self.size_hw, self.seed, self.augment = tuple(size_hw), seed, augment
 
     def __len__(self):
@@ -358,27 +373,32 @@ class SegmentationData:
         return img, mask.long()
 
 
-class _EpochBatches(torch.utils.data.Dataset):
-    """Batches first.. of one epoch, each a list of data.item() results: what the training
-    loop would build itself, so workers change the speed and nothing else."""
+class _RunBatches(torch.utils.data.Dataset):
+    """Batches first..total-1 of a run (batch b of epoch e is global index e * per_epoch + b),
+    each a list of data.item() results: what the training loop would build itself, so
+    workers change the speed and nothing else. One loader serves the whole run: no restart
+    of the workers at each epoch."""
 
-    def __init__(self, data, epoch, order, batch, first, count):
-        self.data, self.epoch, self.order = data, epoch, order
-        self.batch, self.first, self.count = batch, first, count
+    def __init__(self, data, seed, batch, per_epoch, first, total):
+        self.data, self.seed, self.batch = data, seed, batch
+        self.per_epoch, self.first, self.total = per_epoch, first, total
+        self.orders = {}
 
     def __len__(self):
-        return self.count - self.first
+        return self.total - self.first
 
     def __getitem__(self, j):
-        b = self.first + j
-        return [self.data.item(int(i), self.epoch)
-                for i in self.order[b * self.batch:(b + 1) * self.batch]]
+        epoch, b = divmod(self.first + j, self.per_epoch)
+        if epoch not in self.orders:
+            self.orders = {epoch: epoch_order(len(self.data), self.seed, epoch)}
+        order = self.orders[epoch]
+        return [self.data.item(int(i), epoch) for i in order[b * self.batch:(b + 1) * self.batch]]
 
 
-def epoch_batches(data, epoch, seed, batch, first, count, workers):
-    """Iterates over batches first..count-1 of an epoch, built in `workers` processes
-    (0: in this one). Data loading on a GPU machine needs workers to keep up."""
-    ds = _EpochBatches(data, epoch, epoch_order(len(data), seed, epoch), batch, first, count)
+def run_batches(data, seed, batch, per_epoch, first, total, workers):
+    """Iterates over the run's batches first..total-1, built in `workers` processes (0: in
+    this one). Data loading on a GPU machine needs workers to keep up."""
+    ds = _RunBatches(data, seed, batch, per_epoch, first, total)
     if workers <= 0:
         return (ds[j] for j in range(len(ds)))
     return iter(torch.utils.data.DataLoader(ds, batch_size=None, shuffle=False,
@@ -777,7 +797,8 @@ def write_record(args, summary):
 
 
 def add_train_args(p, batch, lr, epochs, size):
-    p.add_argument("--train", help="synth train folder (mobileone synth --split train)")
+    p.add_argument("--train", help="synth train folder (mobileone synth --split train), or "
+                   "several, comma-separated")
     p.add_argument("--val", help="synth val folder, for the evaluation after training")
     p.add_argument("--ckpt", required=True, help="checkpoint folder (last.pt, loss.csv, loss.png)")
     p.add_argument("--resume", action="store_true", help="continue from CKPT/last.pt")
@@ -793,6 +814,10 @@ def add_train_args(p, batch, lr, epochs, size):
     p.add_argument("--limit", type=int, default=0, help="use the first N train images only")
     p.add_argument("--max-minutes", type=float, default=0,
                    help="stop (checkpoint) after this many minutes of this session; 0: none")
+    p.add_argument("--time-budget", type=float, default=0, metavar="MINUTES",
+                   help="end training after MINUTES of training time, the learning-rate "
+                        "schedule following the share of the budget spent (or of the epochs, "
+                        "if further): for a machine of unknown speed, with a large --epochs")
     p.add_argument("--ckpt-minutes", type=float, default=10, help="checkpoint every N minutes")
     p.add_argument("--log-every", type=int, default=10, help="log every N steps")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
@@ -816,12 +841,15 @@ def add_train_args(p, batch, lr, epochs, size):
     p.add_argument("--init-backbone", metavar="BACKBONE.pt",
                    help="start a fresh run from the backbone train_crops.py pretrained on the "
                         "same synth train split (ignored on --resume)")
+    p.add_argument("--init-from", metavar="MODEL.safetensors",
+                   help="start a fresh run from a whole exported model of the same kind (F16 "
+                        "or F32), for a further schedule (ignored on --resume)")
 
 
 def init_backbone(model, path):
     """Copies the backbone of a train_crops.py export (Apple's names) into model's
     `backbone.` weights; every tensor must find its place."""
-    sd = torch.load(path, map_location="cpu")["backbone"]
+    sd = torch.load(path, map_location="cpu", weights_only=True)["backbone"]
     own = model.state_dict()
     moved = {}
     for k, v in sd.items():
@@ -831,6 +859,21 @@ def init_backbone(model, path):
         moved[name] = v.to(own[name].device)
     model.load_state_dict(moved, strict=False)
     print("backbone initialized from %s (%d tensors)" % (path, len(moved)))
+
+
+def init_model(model, path):
+    """Starts from a whole exported model (e.g. an F16 export, to train it further with a new
+    schedule): every tensor of the model must be in the file with its shape."""
+    import safetensors_io as st
+    tensors, _ = st.load(path)
+    own = model.state_dict()
+    missing = [k for k in own if k not in tensors]
+    wrong = [k for k in own if k in tensors and tensors[k].shape != own[k].shape]
+    if missing or wrong:
+        raise SystemExit("%s: not this model (%d tensors missing, e.g. %s; %d of another shape)"
+                         % (path, len(missing), (missing or wrong)[0], len(wrong)))
+    model.load_state_dict({k: tensors[k].to(own[k].dtype) for k in own})
+    print("model initialized from %s (%d tensors)" % (path, len(own)))
 
 
 def start(parser, build, name):
@@ -887,6 +930,8 @@ def train(args, model, data, loss_fn, loss_keys, title):
         print("no checkpoint in %s: starting fresh" % args.ckpt)
     if ckpt is None and getattr(args, "init_backbone", None):
         init_backbone(model, args.init_backbone)
+    if ckpt is None and getattr(args, "init_from", None):
+        init_model(model, args.init_from)
     log = None if args.bench else LossLog(args.ckpt, ["loss"] + loss_keys, step)
     stop = StopFlag()
     t_session = time.time()
@@ -901,17 +946,22 @@ def train(args, model, data, loss_fn, loss_keys, title):
             "args": vars(args)})
 
     model.train()
-    batches, batches_epoch = None, -1
-    while step < total:
-        epoch, b = divmod(step, steps_per_epoch)
-        if epoch != batches_epoch:
-            batches = epoch_batches(data, epoch, args.seed, args.batch, b, steps_per_epoch,
-                                    getattr(args, "workers", 0))
-            batches_epoch = epoch
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # fixed input sizes
+    budget_s = 60 * (getattr(args, "time_budget", 0) or 0)
+
+    def progress_steps():
+        """Where the schedule stands, in steps: the step, or with --time-budget the share of
+        the budget trained so far, whichever is further."""
+        return max(step, total * train_s / budget_s) if budget_s else step
+
+    batches = run_batches(data, args.seed, args.batch, steps_per_epoch, step, total,
+                          getattr(args, "workers", 0))
+    while progress_steps() < total:
         t0 = time.time()
         items = next(batches)
         t1 = time.time()
-        lr = lr_at(step, total, args.lr, warmup)
+        lr = lr_at(progress_steps(), total, args.lr, warmup)
         for g in opt.param_groups:
             g["lr"] = lr
         losses = loss_fn(model, items, device)
@@ -941,7 +991,7 @@ def train(args, model, data, loss_fn, loss_keys, title):
             acc[k] = acc.get(k, 0.0) + float(v)
         acc_n += 1
         img_log += len(items)
-        if step % args.log_every == 0 or step == total:
+        if step % args.log_every == 0 or progress_steps() >= total:
             now = time.time()
             row = {"step": step, "epoch": step / steps_per_epoch, "images": step * args.batch,
                    "lr": lr, "img_per_s": img_log / max(1e-9, now - t_log),
