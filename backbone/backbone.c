@@ -276,6 +276,15 @@ static int fusable(const mo_backbone *b, int32_t i) {
            mo_conv_op_can_fuse(&dw->conv.op, &pw->conv.op);
 }
 
+/* Whether the stem (block 0) can run inside the fused blocks 1 and 2: not when a head taps the
+ * stem's own output. */
+static int stem_fusable(const mo_backbone *b, float *taps[MO_STAGES]) {
+    const mo_mob *stem = &b->mobs[0];
+    return fusable(b, 1) && !stem->has_se && b->mobs[1].stage != stem->stage &&
+           !(taps && taps[stem->stage]) &&
+           mo_conv_op_can_fuse_stem(&stem->conv.op, &b->mobs[1].conv.op, &b->mobs[2].conv.op);
+}
+
 float *mo_backbone_forward(const mo_backbone *b, const float *in, int32_t h, int32_t w,
                            float *buf_a, float *buf_b, float *scratch, float *taps[MO_STAGES],
                            mo_threadpool *pool) {
@@ -286,7 +295,15 @@ float *mo_backbone_forward(const mo_backbone *b, const float *in, int32_t h, int
         const mo_mob *m = &b->mobs[i];
         mo_layer_kind kind = i == 0 ? MO_LAYER_STEM
                              : m->conv.geom.groups > 1 ? MO_LAYER_DEPTHWISE : MO_LAYER_POINTWISE;
-        if (fusable(b, i)) {
+        if (i == 0 && stem_fusable(b, taps) &&
+            mo_conv_op_run_stem_fused(&m->conv.op, &b->mobs[1].conv.op, &b->mobs[2].conv.op, out,
+                                      x, h, w, pool)) {
+            mo_conv_op_out_size(&m->conv.op, h, w, &h, &w);
+            mo_conv_op_out_size(&b->mobs[1].conv.op, h, w, &h, &w);
+            i += 2;
+            m = &b->mobs[i];
+            kind = MO_LAYER_FUSED;
+        } else if (fusable(b, i)) {
             mo_conv_op_run_fused(&m->conv.op, &b->mobs[i + 1].conv.op, out, x, h, w, pool);
             mo_conv_op_out_size(&m->conv.op, h, w, &h, &w);
             m = &b->mobs[++i];

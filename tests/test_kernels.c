@@ -225,6 +225,66 @@ START_TEST(a_fused_depthwise_pointwise_pair_gives_the_same_bits) {
 }
 END_TEST
 
+/* The RGB stem (3x3, stride 2), then dw, then pw, as three ops and as one stem-fused pass,
+ * give the same bits; bands overlap and clip at the top and bottom of the image. */
+static void check_stem_fused(int32_t h, int32_t w, int32_t c, int32_t cout, int32_t stride,
+                             mo_threadpool *pool) {
+    mo_conv_geom gs = {.cin = 3, .cout = c, .kernel = 3, .stride = 2, .pad = 1, .dilation = 1,
+                       .groups = 1};
+    mo_conv_geom gd = {.cin = c, .cout = c, .kernel = 3, .stride = stride, .pad = 1,
+                       .dilation = 1, .groups = c};
+    mo_conv_geom gp = {.cin = c, .cout = cout, .kernel = 1, .stride = 1, .pad = 0, .dilation = 1,
+                       .groups = 1};
+    float *ws = random_floats((size_t)c * 27, 41), *bs = random_floats((size_t)c, 42);
+    float *wd = random_floats((size_t)c * 9, 43), *bd = random_floats((size_t)c, 44);
+    float *wp = random_floats((size_t)c * cout, 45), *bp = random_floats((size_t)cout, 46);
+    float *in = random_floats((size_t)h * w * 3, 47);
+    mo_conv_op stem, dw, pw;
+    mo_error err;
+    ck_assert_int_eq(mo_conv_op_init(&stem, &gs, ws, bs, MO_ACT_RELU, MO_KERNEL_AUTO, &err), MO_OK);
+    ck_assert_int_eq(mo_conv_op_init(&dw, &gd, wd, bd, MO_ACT_RELU, MO_KERNEL_AUTO, &err), MO_OK);
+    ck_assert_int_eq(mo_conv_op_init(&pw, &gp, wp, bp, MO_ACT_RELU, MO_KERNEL_AUTO, &err), MO_OK);
+    /* wherever dw and pw fuse (AVX-512), a stem of up to 64 channels fuses too */
+    ck_assert_int_eq(mo_conv_op_can_fuse_stem(&stem, &dw, &pw), mo_conv_op_can_fuse(&dw, &pw));
+    if (mo_conv_op_can_fuse_stem(&stem, &dw, &pw)) {
+        int32_t sh, sw, oh, ow;
+        mo_conv_op_out_size(&stem, h, w, &sh, &sw);
+        mo_conv_op_out_size(&dw, sh, sw, &oh, &ow);
+        size_t stem_n = (size_t)sh * sw * c, out_n = (size_t)oh * ow * cout;
+        float *s = malloc(sizeof(float) * stem_n), *two = malloc(sizeof(float) * out_n);
+        float *one = malloc(sizeof(float) * out_n);
+        mo_conv_op_run(&stem, s, in, h, w, pool);
+        mo_conv_op_run_fused(&dw, &pw, two, s, sh, sw, pool);
+        ck_assert(mo_conv_op_run_stem_fused(&stem, &dw, &pw, one, in, h, w, pool));
+        ck_assert_msg(!memcmp(one, two, sizeof(float) * out_n),
+                      "stem-fused differs: %dx%d c %d -> %d s%d", w, h, c, cout, stride);
+        free(s), free(two), free(one);
+    }
+    mo_conv_op_free(&stem);
+    mo_conv_op_free(&dw);
+    mo_conv_op_free(&pw);
+    free(ws), free(bs), free(wd), free(bd), free(wp), free(bp), free(in);
+}
+
+START_TEST(a_stem_fused_into_its_depthwise_pointwise_pair_gives_the_same_bits) {
+    static const int32_t channels[] = {13, 48, 64};
+    mo_threadpool *pools[3] = {NULL};
+    mo_error err;
+    ck_assert_int_eq(mo_threadpool_create(&pools[1], 2, &err), MO_OK);
+    ck_assert_int_eq(mo_threadpool_create(&pools[2], 5, &err), MO_OK);
+    for (int i = 0; i < 3; i++)
+        for (int32_t stride = 1; stride <= 2; stride++)
+            for (int p = 0; p < 3; p++) {
+                check_stem_fused(224, 224, channels[i], 48 + 16 * i, stride, pools[p]);
+                check_stem_fused(37, 23, channels[i], 33, stride, pools[p]);
+                check_stem_fused(2, 9, channels[i], 20, stride, pools[p]);
+                check_stem_fused(61, 200, channels[i], 96, stride, pools[p]);
+            }
+    mo_threadpool_free(pools[1]);
+    mo_threadpool_free(pools[2]);
+}
+END_TEST
+
 START_TEST(avx2_ops_run_depthwise_and_pointwise_apart) {
     mo_conv_geom gd = {.cin = 16, .cout = 16, .kernel = 3, .stride = 1, .pad = 1, .dilation = 1,
                        .groups = 16};
@@ -269,6 +329,7 @@ int main(void) {
     tcase_add_test(tc, outputs_are_identical_for_any_thread_count);
     tcase_add_test(tc, the_thread_pool_runs_every_item_once);
     tcase_add_test(tc, a_fused_depthwise_pointwise_pair_gives_the_same_bits);
+    tcase_add_test(tc, a_stem_fused_into_its_depthwise_pointwise_pair_gives_the_same_bits);
     tcase_add_test(tc, avx2_ops_run_depthwise_and_pointwise_apart);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -112,6 +112,18 @@ void mo_conv_op_run_fused(const mo_conv_op *dw, const mo_conv_op *pw, float *out
     f32_dw_igemm_run_avx512(dw, pw, out, in, in_h, in_w, pool);
 }
 
+int mo_conv_op_can_fuse_stem(const mo_conv_op *stem, const mo_conv_op *dw,
+                              const mo_conv_op *pw) {
+    return stem->kernel == KERNEL_DIRECT_AVX512 && stem->geom.cout == dw->geom.cin &&
+           mo_conv_op_can_fuse(dw, pw);
+}
+
+int mo_conv_op_run_stem_fused(const mo_conv_op *stem, const mo_conv_op *dw, const mo_conv_op *pw,
+                              float *out, const float *in, int32_t in_h, int32_t in_w,
+                              mo_threadpool *pool) {
+    return f32_stem_dw_igemm_run_avx512(stem, dw, pw, out, in, in_h, in_w, pool);
+}
+
 void mo_conv_op_run(const mo_conv_op *op, float *out, const float *in, int32_t in_h,
                     int32_t in_w, mo_threadpool *pool) {
     if (op->kernel == KERNEL_IGEMM_AVX512) {

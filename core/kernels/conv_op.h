@@ -45,6 +45,20 @@ int mo_conv_op_can_fuse(const mo_conv_op *dw, const mo_conv_op *pw);
 void mo_conv_op_run_fused(const mo_conv_op *dw, const mo_conv_op *pw, float *out,
                           const float *in, int32_t in_h, int32_t in_w, mo_threadpool *pool);
 
+/* True when the direct op stem (the RGB stem), the depthwise op dw and the pointwise op pw
+ * can run as one: out = pw(dw(stem(in))). */
+int mo_conv_op_can_fuse_stem(const mo_conv_op *stem, const mo_conv_op *dw,
+                              const mo_conv_op *pw);
+
+/* out = pw(dw(stem(in))) in one pass, in being the stem's input: each work item computes the
+ * band of stem outputs it needs, so they are never stored whole (they would leave the cache).
+ * Bit-identical to the three ops one after the other. Returns 0 and runs nothing when the
+ * bands are too large for the stack (very wide inputs): run the three ops then. Only when
+ * mo_conv_op_can_fuse_stem(stem, dw, pw). */
+int mo_conv_op_run_stem_fused(const mo_conv_op *stem, const mo_conv_op *dw, const mo_conv_op *pw,
+                              float *out, const float *in, int32_t in_h, int32_t in_w,
+                              mo_threadpool *pool);
+
 /* out: (Ho, Wo, cout); in: (in_h, in_w, cin). pool may be NULL (caller's thread only). */
 void mo_conv_op_run(const mo_conv_op *op, float *out, const float *in, int32_t in_h,
                     int32_t in_w, mo_threadpool *pool);

@@ -16,6 +16,7 @@ typedef struct direct_job {
     float *out;
     const float *in;
     int32_t in_h, in_w, out_w;
+    int32_t out_row0; /* out holds output rows from this one on */
 } direct_job;
 
 /* One output pixel with every tap bounds-checked. */
@@ -53,7 +54,7 @@ static inline __attribute__((always_inline)) void row_body(const direct_job *j, 
     const int32_t cpad = (g->cout + 15) / 16 * 16;
     const int32_t oy = (int32_t)oy64, s = g->stride, d = g->dilation;
     const float *w = j->op->packed, *bias = w + (size_t)k * k * cin * cpad;
-    float *out_row = j->out + (int64_t)oy * j->out_w * g->cout;
+    float *out_row = j->out + (int64_t)(oy - j->out_row0) * j->out_w * g->cout;
     int row_inside = oy * s - g->pad >= 0 && oy * s - g->pad + (k - 1) * d < j->in_h;
     int32_t ox_lo = (g->pad + s - 1) / s, ox_hi = j->in_w - 1 - (k - 1) * d + g->pad;
     ox_hi = ox_hi < 0 ? -1 : ox_hi / s;
@@ -111,6 +112,15 @@ static void direct_row(void *ctx, int64_t oy) {
     case 3: row_body(j, oy, 3, g->kernel, g->cin); break;
     default: row_body(j, oy, 4, g->kernel, g->cin); break;
     }
+}
+
+void f32_direct_rows_avx512(const mo_conv_op *op, float *out, int32_t row_begin, int32_t row_end,
+                            const float *in, int32_t in_h, int32_t in_w) {
+    direct_job j = {.op = op, .out = out, .in = in, .in_h = in_h, .in_w = in_w,
+                    .out_row0 = row_begin};
+    int32_t out_h;
+    mo_conv_op_out_size(op, in_h, in_w, &out_h, &j.out_w);
+    for (int32_t oy = row_begin; oy < row_end; oy++) direct_row(&j, oy);
 }
 
 void f32_direct_run_avx512(const mo_conv_op *op, float *out, const float *in, int32_t in_h,

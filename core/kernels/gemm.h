@@ -33,6 +33,14 @@ void f32_igemm_run_avx512(const mo_conv_op *op, float *out, const float *in, int
  * input (in_h x in_w). Both ops use the AVX-512 kernels. */
 void f32_dw_igemm_run_avx512(const mo_conv_op *dw, const mo_conv_op *op, float *out,
                              const float *in, int32_t in_h, int32_t in_w, mo_threadpool *pool);
+/* The same with the depthwise conv's input computed on the fly too, by the direct op stem from
+ * image (in_h x in_w): each work item computes the band of stem rows its depthwise outputs
+ * read (bands overlap by a row or two), so the stem's output is never stored whole. Returns 0,
+ * running nothing, when a band would not fit the stack budget (STEM_BAND_MAX_BYTES). */
+#define STEM_BAND_MAX_BYTES (1 << 20)
+int f32_stem_dw_igemm_run_avx512(const mo_conv_op *stem, const mo_conv_op *dw,
+                                 const mo_conv_op *op, float *out, const float *image,
+                                 int32_t in_h, int32_t in_w, mo_threadpool *pool);
 
 /* Direct convolution for few input channels (groups = 1, cin <= 8, cout <= 64: the stem);
  * weights packed [tap * cin + ci][cout padded to 16], then the bias. */
@@ -41,6 +49,9 @@ void f32_dw_igemm_run_avx512(const mo_conv_op *dw, const mo_conv_op *op, float *
 int f32_direct_pack(mo_conv_op *op);
 void f32_direct_run_avx512(const mo_conv_op *op, float *out, const float *in, int32_t in_h,
                            int32_t in_w, mo_threadpool *pool);
+/* Output rows [row_begin, row_end) only, in the calling thread; out holds row_begin first. */
+void f32_direct_rows_avx512(const mo_conv_op *op, float *out, int32_t row_begin, int32_t row_end,
+                            const float *in, int32_t in_h, int32_t in_w);
 
 /* Packs depthwise (groups = cin = cout) weights as [tap][channels padded to 16], then the bias,
  * then a row of zeros that taps outside the input read. */

@@ -139,6 +139,11 @@ typedef struct igemm_job {
     int32_t k_total, panels, tiles, panels_per_item, panel_chunks;
     int32_t tiles_per_item; /* per item: tiles, or output rows for tap-major items */
     const float *zeros;     /* cin zeros, for taps that fall in the padding */
+    /* Stem fusion: the depthwise conv's input is the output of the direct op `stem` on
+     * `image`, computed band by band; `in` then holds that output's rows from in_row0 on. */
+    const mo_conv_op *stem;
+    const float *image;
+    int32_t image_h, image_w, in_row0;
 } igemm_job;
 
 static void tile_pixels(const igemm_job *j, int64_t p0, int32_t m_count, int32_t *oy, int32_t *ox) {
@@ -175,7 +180,7 @@ static __m512 depthwise_generic(const igemm_job *j, int32_t y0, int32_t x0, int3
     for (int32_t ky = 0; ky < k; ky++) {
         int32_t iy = y0 + ky * g->dilation;
         if (iy < 0 || iy >= j->dw_in_h) continue;
-        const float *row = j->in + (int64_t)iy * j->dw_in_w * c + ch;
+        const float *row = j->in + (int64_t)(iy - j->in_row0) * j->dw_in_w * c + ch;
         for (int32_t kx = 0; kx < k; kx++) {
             int32_t ix = x0 + kx * g->dilation;
             if (ix < 0 || ix >= j->dw_in_w) continue;
@@ -213,7 +218,7 @@ static inline __attribute__((always_inline)) void depthwise_run(const igemm_job 
         for (int xi = 0; xi < span; xi++) {
             const int32_t x = x0 + xi;
             src[ky][xi] = row_inside && x >= 0 && x < j->dw_in_w
-                              ? j->in + ((int64_t)iy * j->dw_in_w + x) * c + k0
+                              ? j->in + ((int64_t)(iy - j->in_row0) * j->dw_in_w + x) * c + k0
                               : zeros;
         }
     }
@@ -365,6 +370,42 @@ static void igemm_item(void *ctx, int64_t item) {
     }
 }
 
+/* The output pixels [*p_begin, *p_end) of a work item. */
+static void item_pixels(const igemm_job *j, int64_t item, int64_t *p_begin, int64_t *p_end) {
+    const int64_t tile_begin = item / j->panel_chunks * j->tiles_per_item;
+    const int64_t tile_end =
+        tile_begin + j->tiles_per_item < j->tiles ? tile_begin + j->tiles_per_item : j->tiles;
+    *p_begin = tile_begin * j->mr;
+    *p_end = tile_end * j->mr < j->pixels ? tile_end * j->mr : j->pixels;
+}
+
+/* The rows [*lo, *hi) of the depthwise conv's input that its outputs [p_begin, p_end) read. */
+static void dw_input_rows(const igemm_job *j, int64_t p_begin, int64_t p_end, int32_t *lo,
+                          int32_t *hi) {
+    const mo_conv_geom *g = &j->dw->geom;
+    const int32_t y0 = (int32_t)(p_begin / j->in_w), y1 = (int32_t)((p_end - 1) / j->in_w);
+    *lo = y0 * g->stride - g->pad;
+    *hi = y1 * g->stride - g->pad + (g->kernel - 1) * g->dilation + 1;
+    if (*lo < 0) *lo = 0;
+    if (*hi > j->dw_in_h) *hi = j->dw_in_h;
+}
+
+/* A work item of a stem-fused job: the stem's output rows that its depthwise outputs read go
+ * into a band on this thread's stack (L2), then the item runs as a fused one reading them. */
+static void stem_igemm_item(void *ctx, int64_t item) {
+    const igemm_job *j = ctx;
+    int64_t p_begin, p_end;
+    int32_t lo, hi;
+    item_pixels(j, item, &p_begin, &p_end);
+    dw_input_rows(j, p_begin, p_end, &lo, &hi);
+    float band[(size_t)(hi - lo) * j->dw_in_w * j->stem->geom.cout];
+    f32_direct_rows_avx512(j->stem, band, lo, hi, j->image, j->image_h, j->image_w);
+    igemm_job local = *j;
+    local.in = band;
+    local.in_row0 = lo;
+    igemm_item(&local, item);
+}
+
 /* The output rows or columns [lo, hi) whose tap at offset `at` (tap index x dilation) reads
  * inside an input of `size`. */
 static void tap_valid_range(const mo_conv_geom *g, int32_t at, int32_t size, int32_t out_size,
@@ -498,7 +539,31 @@ static void least_traffic_split(igemm_job *j, int32_t threads, int64_t input, in
     j->panel_chunks = (j->panels + j->panels_per_item - 1) / j->panels_per_item;
 }
 
-static void run(igemm_job *j, mo_threadpool *pool) {
+/* Splits a stem-fused job into pixel bands only (a panel split would compute the stem twice),
+ * at least one per thread, and runs it; 0 when a band would not fit STEM_BAND_MAX_BYTES. */
+static int run_stem_fused(igemm_job *j, mo_threadpool *pool) {
+    const int32_t threads = mo_threadpool_size(pool);
+    int32_t chunks = (j->tiles + ITEM_TILES - 1) / ITEM_TILES;
+    if (chunks < threads) chunks = threads;
+    if (chunks > j->tiles) chunks = j->tiles;
+    j->tiles_per_item = (j->tiles + chunks - 1) / chunks;
+    j->panels_per_item = j->panels;
+    j->panel_chunks = 1;
+    const int64_t items = (j->tiles + j->tiles_per_item - 1) / j->tiles_per_item;
+    for (int64_t item = 0; item < items; item++) {
+        int64_t p_begin, p_end;
+        int32_t lo, hi;
+        item_pixels(j, item, &p_begin, &p_end);
+        dw_input_rows(j, p_begin, p_end, &lo, &hi);
+        if ((int64_t)(hi - lo) * j->dw_in_w * j->stem->geom.cout * (int64_t)sizeof(float) >
+            STEM_BAND_MAX_BYTES)
+            return 0;
+    }
+    mo_threadpool_run(pool, items, stem_igemm_item, j);
+    return 1;
+}
+
+static int run(igemm_job *j, mo_threadpool *pool) {
     const mo_conv_op *op = j->op;
     mo_conv_op_out_size(op, j->in_h, j->in_w, &j->out_h, &j->out_w);
     j->pixels = (int64_t)j->out_h * j->out_w;
@@ -507,9 +572,10 @@ static void run(igemm_job *j, mo_threadpool *pool) {
     j->mr = choose_mr(j->pixels);
     j->tiles = (int32_t)((j->pixels + j->mr - 1) / j->mr);
     j->zeros = op->packed + (size_t)j->panels * j->k_total * GEMM_NR + (size_t)j->panels * GEMM_NR;
+    if (j->stem) return run_stem_fused(j, pool);
     if (j->pixels == 1 && !j->dw && op->geom.kernel == 1) {
         mo_threadpool_run(pool, (j->panels + GEMV_PANELS - 1) / GEMV_PANELS, gemv_item, j);
-        return;
+        return 1;
     }
     const int32_t threads = mo_threadpool_size(pool);
     int32_t chunks;
@@ -520,7 +586,7 @@ static void run(igemm_job *j, mo_threadpool *pool) {
         j->tiles_per_item = (j->out_h + chunks - 1) / chunks; /* rows per band */
         chunks = (j->out_h + j->tiles_per_item - 1) / j->tiles_per_item;
         mo_threadpool_run(pool, (int64_t)chunks * j->panel_chunks, igemm_taps_item, j);
-        return;
+        return 1;
     }
     /* The input an item reads: the depthwise conv's input for a fused op, else the A rows. */
     const int64_t input =
@@ -531,6 +597,7 @@ static void run(igemm_job *j, mo_threadpool *pool) {
     int64_t items =
         (int64_t)((j->tiles + j->tiles_per_item - 1) / j->tiles_per_item) * j->panel_chunks;
     mo_threadpool_run(pool, items, igemm_item, j);
+    return 1;
 }
 
 void f32_igemm_run_avx512(const mo_conv_op *op, float *out, const float *in, int32_t in_h,
@@ -544,4 +611,14 @@ void f32_dw_igemm_run_avx512(const mo_conv_op *dw, const mo_conv_op *op, float *
     igemm_job j = {.op = op, .dw = dw, .out = out, .in = in, .dw_in_h = in_h, .dw_in_w = in_w};
     mo_conv_op_out_size(dw, in_h, in_w, &j.in_h, &j.in_w);
     run(&j, pool);
+}
+
+int f32_stem_dw_igemm_run_avx512(const mo_conv_op *stem, const mo_conv_op *dw,
+                                 const mo_conv_op *op, float *out, const float *image,
+                                 int32_t in_h, int32_t in_w, mo_threadpool *pool) {
+    igemm_job j = {.op = op, .dw = dw, .out = out, .stem = stem, .image = image,
+                   .image_h = in_h, .image_w = in_w};
+    mo_conv_op_out_size(stem, in_h, in_w, &j.dw_in_h, &j.dw_in_w);
+    mo_conv_op_out_size(dw, j.dw_in_h, j.dw_in_w, &j.in_h, &j.in_w);
+    return run(&j, pool);
 }
