@@ -21,19 +21,7 @@ echo "== 2/3 detection on the video"
     "$out/scenes.avi"
 
 echo "== 3/3 segmentation of four frames"
-if "$mobileone" segment --overlay --output "$out/segments" "$out/scenes/images" 2> "$out/segment.err"; then
-    cat "$out/segment.err" >&2
-    segments="  segments/<id>.png          class indices (0 background, 1..6 the shapes; scenes/names.txt)
-  segments/<id>_overlay.png  the frame blended with the class colors"
-elif grep -q "default model" "$out/segment.err"; then
-    # Not shipped yet (models/README.md): say so, and keep the rest of the demo.
-    echo "demo: no segmentation model is shipped yet: step 3 skipped (models/README.md)" >&2
-    segments="  (no segments: no shipped segmentation model yet)"
-else
-    cat "$out/segment.err" >&2
-    exit 1
-fi
-rm -f "$out/segment.err"
+"$mobileone" segment --overlay --output "$out/segments" "$out/scenes/images"
 
 cat <<EOF
 
@@ -41,5 +29,6 @@ Outputs in $out/:
   scenes.avi                 the input video (120 frames, 320x320, 10 fps; truth: scenes.avi.json)
   detections.avi             the video with boxes, class names and scores
   detections.jsonl           one line per frame: {"frame","t_ms","detections":[...]}
-$segments
+  segments/<id>.png          class indices (0 background, 1..6 the shapes; scenes/names.txt)
+  segments/<id>_overlay.png  the frame blended with the class colors
 EOF

@@ -2,7 +2,7 @@
 the shipped segmenter's color overlay of the same frame.
 
     python3 tools/demo_picture.py --mobileone build/mobileone \\
-        --image out/demo/scenes/images/000001.jpg --out docs/demo.png
+        --image out/demo/scenes/images/000002.jpg --out docs/demo.jpg
 """
 
 import argparse
@@ -40,7 +40,11 @@ def main():
     if left.shape != right.shape:
         raise SystemExit("the two images differ in size: %s %s" % (left.shape, right.shape))
     gap = torch.full((3, left.shape[1], args.gap), 255, dtype=torch.uint8)
-    tvio.write_png(torch.cat([left, gap, right], 2), args.out, 9)
+    both = torch.cat([left, gap, right], 2)
+    if args.out.lower().endswith((".jpg", ".jpeg")):
+        tvio.write_jpeg(both, args.out, 90)  # the textures make a PNG five times larger
+    else:
+        tvio.write_png(both, args.out, 9)
     print("wrote %s" % args.out)
 
 

@@ -516,13 +516,14 @@ def read_log(path):
         return list(csv.DictReader(f))
 
 
-def plot_log(csv_path, png_path, keys, title):
-    """Plots the loss columns `keys` against the step: matplotlib when installed, else the
-    built-in renderer (log-scale y, step on x, a legend of coloured bars in column order)."""
+def plot_log(csv_path, png_path, keys, title, x="step"):
+    """Plots the loss columns `keys` against the column x (the step by default): matplotlib
+    when installed, else the built-in renderer (log-scale y, a legend of coloured bars in
+    column order)."""
     rows = read_log(csv_path)
     if len(rows) < 2:
         return None
-    steps = [int(r["step"]) for r in rows]
+    steps = [float(r[x]) for r in rows]
     series = [(k, [float(r[k]) for r in rows]) for k in keys if r_has(rows, k)]
     try:
         import matplotlib
@@ -535,7 +536,7 @@ def plot_log(csv_path, png_path, keys, title):
     for name, ys in series:
         ax.plot(steps, ys, label=name, linewidth=1)
     ax.set_yscale("log")
-    ax.set_xlabel("step")
+    ax.set_xlabel(x)
     ax.set_ylabel("loss")
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
