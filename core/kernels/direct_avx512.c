@@ -4,6 +4,7 @@
  * Compiled with -mavx512f; called only when mo_cpu_has_avx512(). Weights packed by
  * f32_direct_pack as [tap * cin + ci][cout rounded up to 16], then the bias. */
 #include <immintrin.h>
+#include <string.h>
 
 #include "avx512_util.h"
 #include "gemm.h"
@@ -19,34 +20,10 @@ typedef struct direct_job {
     int32_t out_row0; /* out holds output rows from this one on */
 } direct_job;
 
-/* One output pixel with every tap bounds-checked. */
-static void pixel_generic(const direct_job *j, int32_t oy, int32_t ox, float *o) {
-    const mo_conv_geom *g = &j->op->geom;
-    const int32_t cpad = (g->cout + 15) / 16 * 16, nv = cpad / 16, k = g->kernel;
-    const float *w = j->op->packed, *bias = w + (size_t)k * k * g->cin * cpad;
-    __m512 acc[MAX_VECS];
-    for (int v = 0; v < nv; v++) acc[v] = _mm512_loadu_ps(bias + 16 * v);
-    for (int32_t ky = 0; ky < k; ky++) {
-        int32_t iy = oy * g->stride - g->pad + ky * g->dilation;
-        if (iy < 0 || iy >= j->in_h) continue;
-        for (int32_t kx = 0; kx < k; kx++) {
-            int32_t ix = ox * g->stride - g->pad + kx * g->dilation;
-            if (ix < 0 || ix >= j->in_w) continue;
-            const float *x = j->in + ((int64_t)iy * j->in_w + ix) * g->cin;
-            const float *wt = w + (size_t)(ky * k + kx) * g->cin * cpad;
-            for (int32_t ci = 0; ci < g->cin; ci++) {
-                __m512 xv = _mm512_set1_ps(x[ci]);
-                for (int v = 0; v < nv; v++)
-                    acc[v] = _mm512_fmadd_ps(xv, _mm512_loadu_ps(wt + ci * cpad + 16 * v), acc[v]);
-            }
-        }
-    }
-    for (int v = 0; v < nv; v++)
-        _mm512_mask_storeu_ps(o + 16 * v, lanes(g->cout - 16 * v), activate(acc[v], j->op->act));
-}
-
-/* One output row; nv (vectors per pixel) is a constant at each call site, so the
- * accumulators unroll into registers. */
+/* One output row; nv (vectors per pixel), k and cin are constants at each call site, so the
+ * accumulators unroll into registers. The k input rows it reads are first copied into a
+ * zero-padded strip (rows outside the image are zeros), so every pixel, the borders too, takes
+ * the vector path: taps in the padding add 0 * w. */
 static inline __attribute__((always_inline)) void row_body(const direct_job *j, int64_t oy64,
                                                            const int nv, const int k,
                                                            const int cin) {
@@ -55,24 +32,28 @@ static inline __attribute__((always_inline)) void row_body(const direct_job *j, 
     const int32_t oy = (int32_t)oy64, s = g->stride, d = g->dilation;
     const float *w = j->op->packed, *bias = w + (size_t)k * k * cin * cpad;
     float *out_row = j->out + (int64_t)(oy - j->out_row0) * j->out_w * g->cout;
-    int row_inside = oy * s - g->pad >= 0 && oy * s - g->pad + (k - 1) * d < j->in_h;
-    int32_t ox_lo = (g->pad + s - 1) / s, ox_hi = j->in_w - 1 - (k - 1) * d + g->pad;
-    ox_hi = ox_hi < 0 ? -1 : ox_hi / s;
-    if (ox_hi > j->out_w - 1) ox_hi = j->out_w - 1;
-    int32_t ox = 0;
-    while (ox < j->out_w) {
-        if (!row_inside || ox < ox_lo || ox + PIXELS - 1 > ox_hi) {
-            pixel_generic(j, oy, ox, out_row + (int64_t)ox * g->cout);
-            ox++;
-            continue;
-        }
+    /* strip columns: the padding, the image, and enough zeros for the last group of pixels */
+    const int32_t groups = (j->out_w + PIXELS - 1) / PIXELS;
+    const int32_t strip_w = (groups * PIXELS - 1) * s + (k - 1) * d + 1;
+    float strip[k][strip_w * cin];
+    for (int ky = 0; ky < k; ky++) {
+        const int32_t iy = oy * s - g->pad + ky * d;
+        memset(strip[ky], 0, sizeof(float) * (size_t)strip_w * cin);
+        if (iy < 0 || iy >= j->in_h) continue;
+        int32_t x0 = g->pad, n = j->in_w; /* image columns land at strip column pad on */
+        if (x0 + n > strip_w) n = strip_w - x0;
+        if (n > 0)
+            memcpy(strip[ky] + (size_t)x0 * cin, j->in + (int64_t)iy * j->in_w * cin,
+                   sizeof(float) * (size_t)n * cin);
+    }
+    for (int32_t ox = 0; ox < j->out_w; ox += PIXELS) {
         __m512 acc[PIXELS][MAX_VECS];
         for (int p = 0; p < PIXELS; p++)
             for (int v = 0; v < nv; v++) acc[p][v] = _mm512_loadu_ps(bias + 16 * v);
         for (int32_t ky = 0; ky < k; ky++) {
-            const float *row = j->in + ((int64_t)(oy * s - g->pad + ky * d) * j->in_w) * cin;
+            const float *row = strip[ky];
             for (int32_t kx = 0; kx < k; kx++) {
-                const float *x = row + (int64_t)(ox * s - g->pad + kx * d) * cin;
+                const float *x = row + (int64_t)(ox * s + kx * d) * cin;
                 const float *wt = w + (size_t)(ky * k + kx) * cin * cpad;
 #pragma GCC unroll 8
                 for (int32_t ci = 0; ci < cin; ci++) {
@@ -85,11 +66,12 @@ static inline __attribute__((always_inline)) void row_body(const direct_job *j, 
                 }
             }
         }
+        /* a constant trip count, so that acc stays in registers */
         for (int p = 0; p < PIXELS; p++)
-            for (int v = 0; v < nv; v++)
-                _mm512_mask_storeu_ps(out_row + (int64_t)(ox + p) * g->cout + 16 * v,
-                                      lanes(g->cout - 16 * v), activate(acc[p][v], j->op->act));
-        ox += PIXELS;
+            if (ox + p < j->out_w)
+                for (int v = 0; v < nv; v++)
+                    _mm512_mask_storeu_ps(out_row + (int64_t)(ox + p) * g->cout + 16 * v,
+                                          lanes(g->cout - 16 * v), activate(acc[p][v], j->op->act));
     }
 }
 

@@ -313,6 +313,7 @@ static void multiply_block(const igemm_job *j, const float *apack, int32_t k0, i
 }
 
 #define ITEM_TILES 16 /* most tiles one work item sweeps per block of B */
+#define DW_INPUT_COST 5 /* see run() */
 
 /* The A blocks of an item's tiles at depth [k0, k0 + kc), one after another (tile i at
  * a + i * mr * GEMM_KC): the depthwise outputs of a fused op, computed right here, or the
@@ -588,9 +589,12 @@ static int run(igemm_job *j, mo_threadpool *pool) {
         mo_threadpool_run(pool, (int64_t)chunks * j->panel_chunks, igemm_taps_item, j);
         return 1;
     }
-    /* The input an item reads: the depthwise conv's input for a fused op, else the A rows. */
-    const int64_t input =
-        j->dw ? (int64_t)j->dw_in_h * j->dw_in_w * j->k_total : j->pixels * j->k_total;
+    /* The input an item reads: the A rows, or for a fused op the depthwise conv's input, which
+     * the item also convolves (9 MACs an element) and writes into A: about as costly as moving
+     * DW_INPUT_COST floats. Counting it as one made two threads split 14x14 layers by panels,
+     * each convolving every pixel: S2's 14x14x640 layers ran 14 % slower than split by pixels. */
+    const int64_t input = j->dw ? (int64_t)j->dw_in_h * j->dw_in_w * j->k_total * DW_INPUT_COST
+                                : j->pixels * j->k_total;
     least_traffic_split(j, threads, input, (j->tiles + ITEM_TILES - 1) / ITEM_TILES, j->tiles,
                         &chunks);
     j->tiles_per_item = (j->tiles + chunks - 1) / chunks;
