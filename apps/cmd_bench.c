@@ -16,7 +16,8 @@ static const char usage[] =
     "\n"
     "Times the network alone (no decoding, no postprocessing) on a fixed random input at the\n"
     "model's input size (or --size), for each thread count. Prints min / median / max in ms and\n"
-    "GFLOP/s (2 x MACs / median). --profile adds the time per layer kind. --json prints one\n"
+    "GFLOP/s (2 x MACs / median). --profile adds the time per layer kind (with AVX-512 the\n"
+    "stem runs inside the first dw+pw layer and is counted there). --json prints one\n"
     "object per configuration: {\"model\",\"size\",\"threads\",\"runs\",\"min_ms\",\"median_ms\",\n"
     "\"max_ms\",\"gflops\"}.\n";
 
