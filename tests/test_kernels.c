@@ -285,6 +285,38 @@ START_TEST(a_stem_fused_into_its_depthwise_pointwise_pair_gives_the_same_bits) {
 }
 END_TEST
 
+/* A band of stem rows that would not fit the stack budget: nothing runs, 0 comes back (the
+ * backbone then runs the three ops apart). */
+START_TEST(a_stem_too_wide_to_fuse_runs_nothing) {
+    const int32_t h = 6, w = 9000, c = 64;
+    mo_conv_geom gs = {.cin = 3, .cout = c, .kernel = 3, .stride = 2, .pad = 1, .dilation = 1,
+                       .groups = 1};
+    mo_conv_geom gd = {.cin = c, .cout = c, .kernel = 3, .stride = 1, .pad = 1, .dilation = 1,
+                       .groups = c};
+    mo_conv_geom gp = {.cin = c, .cout = 16, .kernel = 1, .stride = 1, .pad = 0, .dilation = 1,
+                       .groups = 1};
+    float *ws = random_floats((size_t)c * 27, 51), *wd = random_floats((size_t)c * 9, 52);
+    float *wp = random_floats((size_t)c * 16, 53), *in = random_floats((size_t)h * w * 3, 54);
+    mo_conv_op stem, dw, pw;
+    mo_error err;
+    ck_assert_int_eq(mo_conv_op_init(&stem, &gs, ws, NULL, MO_ACT_RELU, MO_KERNEL_AUTO, &err), MO_OK);
+    ck_assert_int_eq(mo_conv_op_init(&dw, &gd, wd, NULL, MO_ACT_RELU, MO_KERNEL_AUTO, &err), MO_OK);
+    ck_assert_int_eq(mo_conv_op_init(&pw, &gp, wp, NULL, MO_ACT_RELU, MO_KERNEL_AUTO, &err), MO_OK);
+    if (mo_conv_op_can_fuse_stem(&stem, &dw, &pw)) {
+        const size_t n = (size_t)3 * 4500 * 16;
+        float *out = malloc(sizeof(float) * n);
+        for (size_t i = 0; i < n; i++) out[i] = -1.0f;
+        ck_assert(!mo_conv_op_run_stem_fused(&stem, &dw, &pw, out, in, h, w, NULL));
+        for (size_t i = 0; i < n; i++) ck_assert(out[i] == -1.0f);
+        free(out);
+    }
+    mo_conv_op_free(&stem);
+    mo_conv_op_free(&dw);
+    mo_conv_op_free(&pw);
+    free(ws), free(wd), free(wp), free(in);
+}
+END_TEST
+
 START_TEST(avx2_ops_run_depthwise_and_pointwise_apart) {
     mo_conv_geom gd = {.cin = 16, .cout = 16, .kernel = 3, .stride = 1, .pad = 1, .dilation = 1,
                        .groups = 16};
@@ -330,6 +362,7 @@ int main(void) {
     tcase_add_test(tc, the_thread_pool_runs_every_item_once);
     tcase_add_test(tc, a_fused_depthwise_pointwise_pair_gives_the_same_bits);
     tcase_add_test(tc, a_stem_fused_into_its_depthwise_pointwise_pair_gives_the_same_bits);
+    tcase_add_test(tc, a_stem_too_wide_to_fuse_runs_nothing);
     tcase_add_test(tc, avx2_ops_run_depthwise_and_pointwise_apart);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
