@@ -30,6 +30,7 @@
 
 #include "avi_writer.h"
 #include "error.h"
+#include "jpeg_fail.h"
 
 /* DCT: on vtest.avi's 768x576 frames (libjpeg-turbo, SIMD) ISLOW and IFAST both cost ~1.05 ms
  * CPU a frame at quality 90, within noise; ISLOW is the accurate one. */
@@ -43,11 +44,6 @@ enum {
     AVIF_HASINDEX = 0x10,
     AVIIF_KEYFRAME = 0x10,
 };
-
-typedef struct jpeg_fail {
-    struct jpeg_error_mgr pub;
-    jmp_buf jmp;
-} jpeg_fail;
 
 /* A growable memory destination, reused frame after frame. */
 typedef struct jpeg_buffer {
@@ -150,14 +146,6 @@ static void build_header(const mo_avi_writer *w, uint8_t h[HEADER_BYTES]) {
 
 /* ---- libjpeg plumbing ---- */
 
-static void jpeg_fail_exit(j_common_ptr cinfo) {
-    longjmp(((jpeg_fail *)cinfo->err)->jmp, 1);
-}
-
-static void jpeg_silent(j_common_ptr cinfo) {
-    (void)cinfo;
-}
-
 static void buffer_init(j_compress_ptr cinfo) {
     jpeg_buffer *b = (jpeg_buffer *)cinfo->dest;
     b->pub.next_output_byte = b->data;
@@ -237,9 +225,7 @@ mo_status mo_avi_writer_open(mo_avi_writer **out, const char *path, double fps, 
     mo_avi_writer *w = calloc(1, sizeof *w);
     if (!w) return mo_error_set(err, MO_ERR_MEMORY, "%s: out of memory", path);
     /* The encoder first, so that free_writer may always destroy it. */
-    w->cinfo.err = jpeg_std_error(&w->fail.pub);
-    w->fail.pub.error_exit = jpeg_fail_exit;
-    w->fail.pub.output_message = jpeg_silent;
+    jpeg_fail_install((j_common_ptr)&w->cinfo, &w->fail);
     if (setjmp(w->fail.jmp)) { /* only an allocation inside libjpeg can fail here */
         free_writer(w);
         return mo_error_set(err, MO_ERR_MEMORY, "%s: out of memory (JPEG encoder)", path);

@@ -93,6 +93,13 @@ class TrainSmoke(unittest.TestCase):
         data = data_cls(self.data, (64, 64), args.seed, True)
         return tc.train(args, model, data, loss_fn, keys, "test"), args
 
+    def _train_detector(self, ckpt, extra, seed=1):
+        """A small detector, seeded, trained by tc.train: ((model, done), args)."""
+        torch.manual_seed(seed)
+        model = td.build_model(64, arch=SMALL_ARCH, extra_widths=(16, 16, 8, 8))
+        return self._train(td, model, td.loss_fn, ["bbox_regression", "classification"], ckpt,
+                           extra)
+
     def _run_c(self, *argv):
         r = subprocess.run([self.binary] + list(argv), capture_output=True, text=True,
                            timeout=60)
@@ -101,18 +108,10 @@ class TrainSmoke(unittest.TestCase):
 
     def test_detect(self):
         ckpt = os.path.join(self.tmp, "det")
-        torch.manual_seed(1)
-        model = td.build_model(64, arch=SMALL_ARCH, extra_widths=(16, 16, 8, 8))
-        (model, done), _ = self._train(td, model, td.loss_fn,
-                                       ["bbox_regression", "classification"], ckpt,
-                                       ["--epochs", "1"])
+        (model, done), _ = self._train_detector(ckpt, ["--epochs", "1"])
         self.assertTrue(done)
         # Resume into a fresh model for one more epoch: the step count carries on.
-        torch.manual_seed(2)
-        model2 = td.build_model(64, arch=SMALL_ARCH, extra_widths=(16, 16, 8, 8))
-        (model2, done), _ = self._train(td, model2, td.loss_fn,
-                                        ["bbox_regression", "classification"], ckpt,
-                                        ["--epochs", "2", "--resume"])
+        (model2, done), _ = self._train_detector(ckpt, ["--epochs", "2", "--resume"], seed=2)
         self.assertTrue(done)
         rows = tc.read_log(os.path.join(ckpt, "loss.csv"))
         self.assertEqual([int(r["step"]) for r in rows], [1, 2, 3, 4])
@@ -218,13 +217,10 @@ class TrainSmoke(unittest.TestCase):
 
     def test_time_budget_ends_training_early(self):
         ckpt = os.path.join(self.tmp, "budget")
-        torch.manual_seed(1)
-        model = td.build_model(64, arch=SMALL_ARCH, extra_widths=(16, 16, 8, 8))
-        # 100 epochs, but a budget of 0.01 s: the first step spends it, and the run ends
+        # 100 epochs, but a budget of 0.012 s: the first step spends it, and the run ends
         # as done (the schedule reached its end) after that one step.
-        (model, done), _ = self._train(td, model, td.loss_fn,
-                                       ["bbox_regression", "classification"], ckpt,
-                                       ["--epochs", "100", "--time-budget", "0.0002"])
+        (model, done), _ = self._train_detector(ckpt, ["--epochs", "100", "--time-budget",
+                                                       "0.0002"])
         self.assertTrue(done)
         rows = tc.read_log(os.path.join(ckpt, "loss.csv"))
         self.assertEqual([int(r["step"]) for r in rows], [1])

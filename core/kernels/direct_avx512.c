@@ -38,13 +38,14 @@ static inline __attribute__((always_inline)) void row_body(const direct_job *j, 
     float strip[k][strip_w * cin];
     for (int ky = 0; ky < k; ky++) {
         const int32_t iy = oy * s - g->pad + ky * d;
-        memset(strip[ky], 0, sizeof(float) * (size_t)strip_w * cin);
-        if (iy < 0 || iy >= j->in_h) continue;
-        int32_t x0 = g->pad, n = j->in_w; /* image columns land at strip column pad on */
+        /* image columns land at strip column pad on; the rest of the strip is zeros */
+        int32_t x0 = g->pad, n = iy < 0 || iy >= j->in_h ? 0 : j->in_w;
+        if (x0 > strip_w) x0 = strip_w;
         if (x0 + n > strip_w) n = strip_w - x0;
-        if (n > 0)
-            memcpy(strip[ky] + (size_t)x0 * cin, j->in + (int64_t)iy * j->in_w * cin,
-                   sizeof(float) * (size_t)n * cin);
+        memset(strip[ky], 0, sizeof(float) * (size_t)x0 * cin);
+        memcpy(strip[ky] + (size_t)x0 * cin, j->in + (int64_t)(n ? iy : 0) * j->in_w * cin,
+               sizeof(float) * (size_t)n * cin);
+        memset(strip[ky] + (size_t)(x0 + n) * cin, 0, sizeof(float) * (size_t)(strip_w - x0 - n) * cin);
     }
     for (int32_t ox = 0; ox < j->out_w; ox += PIXELS) {
         __m512 acc[PIXELS][MAX_VECS];

@@ -338,21 +338,29 @@ static void fill_a(const igemm_job *j, int32_t tile_begin, int32_t n_tiles, int6
     }
 }
 
+/* The tiles [*tile_begin, *tile_end) of a work item, and the end of its output pixels (which
+ * begin at tile_begin * mr). */
+static void item_tiles(const igemm_job *j, int64_t item, int32_t *tile_begin, int32_t *tile_end,
+                       int64_t *p_end) {
+    *tile_begin = (int32_t)(item / j->panel_chunks) * j->tiles_per_item;
+    *tile_end = *tile_begin + j->tiles_per_item < j->tiles ? *tile_begin + j->tiles_per_item
+                                                            : j->tiles;
+    *p_end = (int64_t)*tile_end * j->mr < j->pixels ? (int64_t)*tile_end * j->mr : j->pixels;
+}
+
 /* One work item: a few tiles by a few panels. Per depth block the A blocks of all the item's
  * tiles go into one buffer (L2), then each panel's block of B is multiplied by every tile
  * while it sits in L1, so the weights are read once per item; partial sums wait in the output
  * between depth blocks. */
 static void igemm_item(void *ctx, int64_t item) {
     const igemm_job *j = ctx;
-    const int32_t tile_begin = (int32_t)(item / j->panel_chunks) * j->tiles_per_item;
+    int32_t tile_begin, tile_end;
+    int64_t p_end;
+    item_tiles(j, item, &tile_begin, &tile_end, &p_end);
     const int32_t panel_begin = (int32_t)(item % j->panel_chunks) * j->panels_per_item;
-    const int32_t tile_end =
-        tile_begin + j->tiles_per_item < j->tiles ? tile_begin + j->tiles_per_item : j->tiles;
     const int32_t panel_end =
         panel_begin + j->panels_per_item < j->panels ? panel_begin + j->panels_per_item : j->panels;
     const int32_t n_tiles = tile_end - tile_begin;
-    const int64_t p_end =
-        (int64_t)tile_end * j->mr < j->pixels ? (int64_t)tile_end * j->mr : j->pixels;
     _Alignas(64) float a[ITEM_TILES * GEMM_MR * GEMM_KC];
     float *c[ITEM_TILES][GEMM_MR];
     int32_t m_count[ITEM_TILES];
@@ -371,19 +379,13 @@ static void igemm_item(void *ctx, int64_t item) {
     }
 }
 
-/* The output pixels [*p_begin, *p_end) of a work item. */
-static void item_pixels(const igemm_job *j, int64_t item, int64_t *p_begin, int64_t *p_end) {
-    const int64_t tile_begin = item / j->panel_chunks * j->tiles_per_item;
-    const int64_t tile_end =
-        tile_begin + j->tiles_per_item < j->tiles ? tile_begin + j->tiles_per_item : j->tiles;
-    *p_begin = tile_begin * j->mr;
-    *p_end = tile_end * j->mr < j->pixels ? tile_end * j->mr : j->pixels;
-}
-
-/* The rows [*lo, *hi) of the depthwise conv's input that its outputs [p_begin, p_end) read. */
-static void dw_input_rows(const igemm_job *j, int64_t p_begin, int64_t p_end, int32_t *lo,
-                          int32_t *hi) {
+/* The rows [*lo, *hi) of the depthwise conv's input that a work item's outputs read. */
+static void dw_input_rows(const igemm_job *j, int64_t item, int32_t *lo, int32_t *hi) {
     const mo_conv_geom *g = &j->dw->geom;
+    int32_t tile_begin, tile_end;
+    int64_t p_end;
+    item_tiles(j, item, &tile_begin, &tile_end, &p_end);
+    const int64_t p_begin = (int64_t)tile_begin * j->mr;
     const int32_t y0 = (int32_t)(p_begin / j->in_w), y1 = (int32_t)((p_end - 1) / j->in_w);
     *lo = y0 * g->stride - g->pad;
     *hi = y1 * g->stride - g->pad + (g->kernel - 1) * g->dilation + 1;
@@ -395,10 +397,8 @@ static void dw_input_rows(const igemm_job *j, int64_t p_begin, int64_t p_end, in
  * into a band on this thread's stack (L2), then the item runs as a fused one reading them. */
 static void stem_igemm_item(void *ctx, int64_t item) {
     const igemm_job *j = ctx;
-    int64_t p_begin, p_end;
     int32_t lo, hi;
-    item_pixels(j, item, &p_begin, &p_end);
-    dw_input_rows(j, p_begin, p_end, &lo, &hi);
+    dw_input_rows(j, item, &lo, &hi);
     float band[(size_t)(hi - lo) * j->dw_in_w * j->stem->geom.cout];
     f32_direct_rows_avx512(j->stem, band, lo, hi, j->image, j->image_h, j->image_w);
     igemm_job local = *j;
@@ -552,10 +552,8 @@ static int run_stem_fused(igemm_job *j, mo_threadpool *pool) {
     j->panel_chunks = 1;
     const int64_t items = (j->tiles + j->tiles_per_item - 1) / j->tiles_per_item;
     for (int64_t item = 0; item < items; item++) {
-        int64_t p_begin, p_end;
         int32_t lo, hi;
-        item_pixels(j, item, &p_begin, &p_end);
-        dw_input_rows(j, p_begin, p_end, &lo, &hi);
+        dw_input_rows(j, item, &lo, &hi);
         if ((int64_t)(hi - lo) * j->dw_in_w * j->stem->geom.cout * (int64_t)sizeof(float) >
             STEM_BAND_MAX_BYTES)
             return 0;
