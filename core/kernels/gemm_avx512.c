@@ -194,34 +194,15 @@ static __m512 depthwise_generic(const igemm_job *j, int32_t y0, int32_t x0, int3
 
 #define DW_MAX_SPAN (2 * (GEMM_MR - 1) + 3) /* the widest: stride 2, dilation 1 */
 
-/* Up to GEMM_MR depthwise outputs of output row oy from column ox0 on, channels [k0, k0 + kc),
- * the first n of them stored at a, a + GEMM_KC, ...: a 3x3 kernel at stride S and dilation D
- * (constants at each call site, so the loops unroll and the accumulators stay in registers).
- * Each input vector is loaded once and added to every output that reads it. Per output the
- * terms arrive as in every other depthwise path here -- bias, then taps row by row, left to
- * right, zeros for taps outside the input -- so the bits are the same. */
-static inline __attribute__((always_inline)) void depthwise_run(const igemm_job *j, int32_t oy,
-                                                                int32_t ox0, int32_t n, int32_t k0,
-                                                                int32_t kc, float *a, const int S,
-                                                                const int D) {
-    const int span = S * (GEMM_MR - 1) + 2 * D + 1; /* input columns the outputs read */
-    const mo_conv_op *dw = j->dw;
-    const mo_conv_geom *g = &dw->geom;
-    const int32_t c = g->cout, cpad = (c + 15) / 16 * 16, x0 = ox0 * S - g->pad;
-    const float *w = dw->packed, *zeros = w + (size_t)10 * cpad;
-    /* Where each input column of the three rows starts (at channel k0), or zeros in the
-     * padding: no branches in the loop below. */
-    const float *src[3][DW_MAX_SPAN];
-    for (int ky = 0; ky < 3; ky++) {
-        const int32_t iy = oy * S - g->pad + ky * D;
-        const int row_inside = iy >= 0 && iy < j->dw_in_h;
-        for (int xi = 0; xi < span; xi++) {
-            const int32_t x = x0 + xi;
-            src[ky][xi] = row_inside && x >= 0 && x < j->dw_in_w
-                              ? j->in + ((int64_t)(iy - j->in_row0) * j->dw_in_w + x) * c + k0
-                              : zeros;
-        }
-    }
+/* The channel loop of depthwise_run over blocks of 16 channels: the input vector of row ky,
+ * span column xi, block i is at src[ky][xi] + i (table) or rows[ky] + xi * c + i (direct). */
+static inline __attribute__((always_inline)) void
+depthwise_channels(const mo_conv_op *dw, int32_t n, int32_t k0, int32_t kc, float *a,
+                   const float *const (*src)[DW_MAX_SPAN], const float *const *rows, const int S,
+                   const int D, const int direct) {
+    const int span = S * (GEMM_MR - 1) + 2 * D + 1;
+    const int32_t c = dw->geom.cout, cpad = (c + 15) / 16 * 16;
+    const float *w = dw->packed;
     for (int32_t i = 0; i < kc; i += 16) {
         const __mmask16 mask = lanes(kc - i);
         const int32_t ch = k0 + i;
@@ -236,7 +217,8 @@ static inline __attribute__((always_inline)) void depthwise_run(const igemm_job 
                 wk[kx] = _mm512_maskz_loadu_ps(mask, w + (size_t)(3 * ky + kx) * cpad + ch);
 #pragma GCC unroll 32
             for (int xi = 0; xi < span; xi++) {
-                const __m512 v = _mm512_maskz_loadu_ps(mask, src[ky][xi] + i);
+                const float *x = direct ? rows[ky] + (int64_t)xi * c + i : src[ky][xi] + i;
+                const __m512 v = _mm512_maskz_loadu_ps(mask, x);
 #pragma GCC unroll 3
                 for (int kx = 0; kx < 3; kx++) {
                     const int o = xi - kx * D; /* the output this input meets at tap kx */
@@ -249,6 +231,52 @@ static inline __attribute__((always_inline)) void depthwise_run(const igemm_job 
         for (int m = 0; m < GEMM_MR; m++)
             if (m < n) _mm512_store_ps(a + m * GEMM_KC + i, activate(acc[m], dw->act));
     }
+}
+
+/* Up to GEMM_MR depthwise outputs of output row oy from column ox0 on, channels [k0, k0 + kc),
+ * the first n of them stored at a, a + GEMM_KC, ...: a 3x3 kernel at stride S and dilation D
+ * (constants at each call site, so the loops unroll and the accumulators stay in registers).
+ * Each input vector is loaded once and added to every output that reads it. Per output the
+ * terms arrive as in every other depthwise path here -- bias, then taps row by row, left to
+ * right, zeros for taps outside the input -- so the bits are the same. */
+static inline __attribute__((always_inline)) void depthwise_run(const igemm_job *j, int32_t oy,
+                                                                int32_t ox0, int32_t n, int32_t k0,
+                                                                int32_t kc, float *a, const int S,
+                                                                const int D) {
+    const int span = S * (GEMM_MR - 1) + 2 * D + 1; /* input columns the outputs read */
+    const mo_conv_op *dw = j->dw;
+    const mo_conv_geom *g = &dw->geom;
+    const int32_t c = g->cout, cpad = (c + 15) / 16 * 16, x0 = ox0 * S - g->pad;
+    const int32_t y0 = oy * S - g->pad;
+    const float *zeros = dw->packed + (size_t)10 * cpad;
+    /* Inside the input, each row's columns lie one after another: address them directly
+     * (with few channels, reading pointers from a table cost as much as the convolution). */
+    if (y0 >= 0 && y0 + 2 * D < j->dw_in_h && x0 >= 0 && x0 + span <= j->dw_in_w) {
+        const float *rows[3];
+        for (int ky = 0; ky < 3; ky++)
+            rows[ky] = j->in + ((int64_t)(y0 + ky * D - j->in_row0) * j->dw_in_w + x0) * c + k0;
+        depthwise_channels(dw, n, k0, kc, a, NULL, rows, S, D, 1);
+        return;
+    }
+    /* At the border, where each input column of the three rows starts (at channel k0), or
+     * zeros in the padding: no branches in the channel loop. */
+    const float *src[3][DW_MAX_SPAN];
+    const int32_t lo = x0 < 0 ? -x0 : 0; /* span columns [lo, hi) lie inside the input */
+    const int32_t hi = j->dw_in_w - x0 < span ? j->dw_in_w - x0 : span;
+    for (int ky = 0; ky < 3; ky++) {
+        const int32_t iy = y0 + ky * D;
+        int xi = 0;
+        if (iy >= 0 && iy < j->dw_in_h) {
+            const float *row = j->in + ((int64_t)(iy - j->in_row0) * j->dw_in_w + x0) * c + k0;
+            for (; xi < lo; xi++)
+                src[ky][xi] = zeros;
+            for (; xi < hi; xi++)
+                src[ky][xi] = row + (int64_t)xi * c;
+        }
+        for (; xi < span; xi++)
+            src[ky][xi] = zeros;
+    }
+    depthwise_channels(dw, n, k0, kc, a, (const float *const(*)[DW_MAX_SPAN])src, NULL, S, D, 0);
 }
 
 /* The depthwise conv's outputs (with its activation) at the output pixels [p_begin, p_end), in
@@ -312,7 +340,7 @@ static void multiply_block(const igemm_job *j, const float *apack, int32_t k0, i
     }
 }
 
-#define ITEM_TILES 16 /* most tiles one work item sweeps per block of B */
+#define ITEM_TILES 16   /* most tiles one work item sweeps per block of B */
 #define DW_INPUT_COST 5 /* see run() */
 
 /* The A blocks of an item's tiles at depth [k0, k0 + kc), one after another (tile i at
@@ -343,8 +371,8 @@ static void fill_a(const igemm_job *j, int32_t tile_begin, int32_t n_tiles, int6
 static void item_tiles(const igemm_job *j, int64_t item, int32_t *tile_begin, int32_t *tile_end,
                        int64_t *p_end) {
     *tile_begin = (int32_t)(item / j->panel_chunks) * j->tiles_per_item;
-    *tile_end = *tile_begin + j->tiles_per_item < j->tiles ? *tile_begin + j->tiles_per_item
-                                                            : j->tiles;
+    *tile_end =
+        *tile_begin + j->tiles_per_item < j->tiles ? *tile_begin + j->tiles_per_item : j->tiles;
     *p_end = (int64_t)*tile_end * j->mr < j->pixels ? (int64_t)*tile_end * j->mr : j->pixels;
 }
 
@@ -615,11 +643,16 @@ void f32_dw_igemm_run_avx512(const mo_conv_op *dw, const mo_conv_op *op, float *
     run(&j, pool);
 }
 
-int f32_stem_dw_igemm_run_avx512(const mo_conv_op *stem, const mo_conv_op *dw,
-                                 const mo_conv_op *op, float *out, const float *image,
-                                 int32_t in_h, int32_t in_w, mo_threadpool *pool) {
-    igemm_job j = {.op = op, .dw = dw, .out = out, .stem = stem, .image = image,
-                   .image_h = in_h, .image_w = in_w};
+int f32_stem_dw_igemm_run_avx512(const mo_conv_op *stem, const mo_conv_op *dw, const mo_conv_op *op,
+                                 float *out, const float *image, int32_t in_h, int32_t in_w,
+                                 mo_threadpool *pool) {
+    igemm_job j = {.op = op,
+                   .dw = dw,
+                   .out = out,
+                   .stem = stem,
+                   .image = image,
+                   .image_h = in_h,
+                   .image_w = in_w};
     mo_conv_op_out_size(stem, in_h, in_w, &j.dw_in_h, &j.dw_in_w);
     mo_conv_op_out_size(dw, j.dw_in_h, j.dw_in_w, &j.in_h, &j.in_w);
     return run(&j, pool);
