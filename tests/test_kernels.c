@@ -220,6 +220,8 @@ START_TEST(a_fused_depthwise_pointwise_pair_gives_the_same_bits) {
                 check_fused(10, 10 * stride, channels[i], 48, stride, dil, pool);
                 check_fused(7 * stride, 7, channels[i], 17, stride, dil, NULL);
                 check_fused(3, 37, channels[i], 64, stride, dil, NULL);
+                /* Runs whose inputs lie wholly inside, at every stride and dilation. */
+                check_fused(6, 75, channels[i], 24, stride, dil, pool);
             }
     mo_threadpool_free(pool);
 }
