@@ -17,9 +17,29 @@ static const char usage[] =
     "Times the network alone (no decoding, no postprocessing) on a fixed random input at the\n"
     "model's input size (or --size), for each thread count. Prints min / median / max in ms and\n"
     "GFLOP/s (2 x MACs / median). --profile adds the time per layer kind (with AVX-512 the\n"
-    "stem runs inside the first dw+pw layer and is counted there). --json prints one\n"
+    "stem runs inside the first dw+pw layer and is counted there), then per backbone layer as\n"
+    "it runs (a fused group is one layer; a block's SE counts with it). --json prints one\n"
     "object per configuration: {\"model\",\"size\",\"threads\",\"runs\",\"min_ms\",\"median_ms\",\n"
     "\"max_ms\",\"gflops\"}.\n";
+
+/* Time per layer kind, then per backbone layer as it runs, per run. */
+static void print_profile(const mo_model *m, long runs, FILE *f) {
+    mo_model_profile p;
+    mo_model_get_profile(m, &p);
+    double total = 0;
+    for (int k = 0; k < p.count; k++) total += p.seconds[k];
+    for (int k = 0; k < p.count; k++)
+        fprintf(f, "    %-10s %8.3f ms/run  %5.1f %%\n", p.names[k], 1e3 * p.seconds[k] / runs,
+                total > 0 ? 100 * p.seconds[k] / total : 0.0);
+    mo_model_layer_profile layers[256];
+    const int32_t n = mo_model_get_layer_profile(m, layers, 256);
+    fprintf(f, "    %-28s %-9s %8s %8s\n", "layer", "kind", "ms/run", "GFLOP/s");
+    for (int32_t i = 0; i < n && i < 256; i++) {
+        const double s = layers[i].seconds / runs;
+        fprintf(f, "    %-28s %-9s %8.3f %8.1f\n", layers[i].name, layers[i].kind, 1e3 * s,
+                s > 0 ? 2.0 * (double)layers[i].macs / s * 1e-9 : 0.0);
+    }
+}
 
 typedef struct bench_opts {
     const char *model;
@@ -144,16 +164,7 @@ static int bench_one(const bench_opts *o, int32_t threads) {
                    "GFLOP/s\n", info.variant, w, h, threads, ms[0], median, ms[o->runs - 1],
                    gflops);
         }
-        if (o->profile) {
-            mo_model_profile p;
-            mo_model_get_profile(m, &p);
-            double total = 0;
-            for (int k = 0; k < p.count; k++) total += p.seconds[k];
-            for (int k = 0; k < p.count; k++)
-                fprintf(o->json ? stderr : stdout, "    %-10s %8.3f ms/run  %5.1f %%\n",
-                        p.names[k], 1e3 * p.seconds[k] / o->runs,
-                        total > 0 ? 100 * p.seconds[k] / total : 0.0);
-        }
+        if (o->profile) print_profile(m, o->runs, o->json ? stderr : stdout);
         fflush(stdout);
     }
     free(input);

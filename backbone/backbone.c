@@ -253,13 +253,17 @@ int64_t mo_backbone_params_count(const mo_backbone *b) {
     return n;
 }
 
+/* A block's MACs for an output of oh x ow, its SE included. */
+static int64_t mob_macs(const mo_mob *m, int32_t oh, int32_t ow) {
+    const mo_conv_geom *g = &m->conv.geom;
+    int64_t macs = (int64_t)oh * ow * g->cout * (g->cin / g->groups) * g->kernel * g->kernel;
+    return m->has_se ? macs + 2 * (int64_t)m->se.c * m->se.rd : macs;
+}
+
 static void visit_macs(const mo_mob *m, int32_t ih, int32_t iw, int32_t oh, int32_t ow,
                        void *ctx) {
     (void)ih, (void)iw;
-    const mo_conv_geom *g = &m->conv.geom;
-    int64_t *macs = ctx;
-    *macs += (int64_t)oh * ow * g->cout * (g->cin / g->groups) * g->kernel * g->kernel;
-    if (m->has_se) *macs += 2 * (int64_t)m->se.c * m->se.rd;
+    *(int64_t *)ctx += mob_macs(m, oh, ow);
 }
 
 int64_t mo_backbone_macs(const mo_backbone *b, int32_t h, int32_t w) {
@@ -285,13 +289,32 @@ static int stem_fusable(const mo_backbone *b, float *taps[MO_STAGES]) {
            mo_conv_op_can_fuse_stem(&stem->conv.op, &b->mobs[1].conv.op, &b->mobs[2].conv.op);
 }
 
+/* Adds the time of the blocks [first, last] that just ran as one op (their SE included) to
+ * group g of the profile, which the first forward of a profile labels. */
+static void profile_group(const mo_backbone *b, int32_t g, int32_t first, int32_t last,
+                          mo_layer_kind kind, int32_t h, int32_t w, double seconds) {
+    if (g >= MO_PROFILE_MAX_GROUPS) return;
+    mo_profile_group *p = &b->profile->group[g];
+    if (g >= b->profile->groups) {
+        *p = (mo_profile_group){.first = first, .last = last, .kind = kind};
+        for (int32_t i = first; i <= last; i++) {
+            mo_conv_op_out_size(&b->mobs[i].conv.op, h, w, &h, &w);
+            p->macs += mob_macs(&b->mobs[i], h, w);
+        }
+    }
+    p->seconds += seconds;
+}
+
 float *mo_backbone_forward(const mo_backbone *b, const float *in, int32_t h, int32_t w,
                            float *buf_a, float *buf_b, float *scratch, float *taps[MO_STAGES],
                            mo_threadpool *pool) {
     const float *x = in;
     float *out = buf_a;
     double t = b->profile ? mo_seconds_now() : 0;
+    int32_t groups = 0;
     for (int32_t i = 0; i < b->num_mobs; i++) {
+        const int32_t first = i, in_h = h, in_w = w;
+        const double t_first = t;
         const mo_mob *m = &b->mobs[i];
         mo_layer_kind kind = i == 0 ? MO_LAYER_STEM
                              : m->conv.geom.groups > 1 ? MO_LAYER_DEPTHWISE : MO_LAYER_POINTWISE;
@@ -319,12 +342,15 @@ float *mo_backbone_forward(const mo_backbone *b, const float *in, int32_t h, int
                         m->se.expand_b, scratch);
             mo_profile_lap(b->profile, MO_LAYER_SE, &t);
         }
+        if (b->profile) profile_group(b, groups++, first, i, kind, in_h, in_w, t - t_first);
         int last_of_stage = i + 1 == b->num_mobs || b->mobs[i + 1].stage != m->stage;
         if (taps && taps[m->stage] && last_of_stage)
             memcpy(taps[m->stage], out, sizeof(float) * (size_t)h * w * c);
         x = out;
         out = out == buf_a ? buf_b : buf_a;
     }
+    if (b->profile)
+        b->profile->groups = groups < MO_PROFILE_MAX_GROUPS ? groups : MO_PROFILE_MAX_GROUPS;
     return (float *)x;
 }
 

@@ -1,7 +1,9 @@
-/* profile.h - wall time per layer kind, collected only when a profile is attached. */
+/* profile.h - wall time per layer kind and per backbone layer as run (a fused group counts as
+ * one), collected only when a profile is attached. */
 #ifndef MO_CORE_PROFILE_H
 #define MO_CORE_PROFILE_H
 
+#include <stdint.h>
 #include <time.h>
 
 typedef enum mo_layer_kind {
@@ -14,9 +16,22 @@ typedef enum mo_layer_kind {
     MO_LAYER_KINDS
 } mo_layer_kind;
 
+#define MO_PROFILE_MAX_GROUPS 256
+
+/* A group is the backbone blocks [first, last] that ran as one op (a fused pair, the stem with
+ * its pair, or a block alone), with its MACs at the planned size. */
+typedef struct mo_profile_group {
+    int32_t first, last;
+    mo_layer_kind kind;
+    int64_t macs;
+    double seconds;
+} mo_profile_group;
+
 typedef struct mo_profile {
     double seconds[MO_LAYER_KINDS];
     long long calls[MO_LAYER_KINDS];
+    int32_t groups; /* filled by the first forward after the profile is attached */
+    mo_profile_group group[MO_PROFILE_MAX_GROUPS];
 } mo_profile;
 
 static inline double mo_seconds_now(void) {

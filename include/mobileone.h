@@ -98,6 +98,19 @@ typedef struct mo_model_profile {
 void mo_model_set_profiling(mo_model *model, int32_t enable);
 void mo_model_get_profile(const mo_model *model, mo_model_profile *out);
 
+/* Time per backbone layer as it runs: a depthwise conv computed inside its pointwise conv (or
+ * the stem inside its first pair) is one layer, named after its blocks; a block's SE counts
+ * with it. Summed over the runs since profiling was turned on. */
+typedef struct mo_model_layer_profile {
+    char name[64];    /* "stage1.2+stage1.3", "stage3.10" */
+    const char *kind; /* "dw+pw", "depthwise", "pointwise", "stem" */
+    int64_t macs;     /* at the planned size */
+    double seconds;
+} mo_model_layer_profile;
+/* Fills up to max layers and returns how many there are (0 before a profiled run). */
+int32_t mo_model_get_layer_profile(const mo_model *model, mo_model_layer_profile *out,
+                                   int32_t max);
+
 /* Segmentation (task "segment": MobileOne at output stride 16 or 8 under torchvision's DeepLabv3
  * head). Runs the network on input (1, H, W, 3) f32 NHWC normalized at the planned size and
  * keeps its logits at the feature resolution inside the model until the next run or plan. When

@@ -231,6 +231,26 @@ void mo_model_get_profile(const mo_model *m, mo_model_profile *out) {
     }
 }
 
+int32_t mo_model_get_layer_profile(const mo_model *m, mo_model_layer_profile *out,
+                                   int32_t max) {
+    const mo_profile *p = &m->profile;
+    for (int32_t g = 0; g < p->groups && g < max; g++) {
+        const mo_profile_group *pg = &p->group[g];
+        mo_model_layer_profile *l = &out[g];
+        size_t used = 0;
+        l->name[0] = '\0';
+        for (int32_t i = pg->first; i <= pg->last && used < sizeof l->name; i++) {
+            int n = snprintf(l->name + used, sizeof l->name - used, "%s%s",
+                             i > pg->first ? "+" : "", m->backbone.mobs[i].name);
+            used += n > 0 ? (size_t)n : 0;
+        }
+        l->kind = mo_layer_kind_name(pg->kind);
+        l->macs = pg->macs;
+        l->seconds = pg->seconds;
+    }
+    return p->groups;
+}
+
 mo_status mo_model_get_info(const mo_model *m, int32_t h, int32_t w, mo_model_info *info,
                             mo_error *err) {
     if (h == 0 && w == 0) {

@@ -220,6 +220,43 @@ START_TEST(a_too_small_input_is_rejected_at_plan) {
 }
 END_TEST
 
+START_TEST(the_layer_profile_covers_every_block_once) {
+    model_spec s = small_spec(3);
+    ck_assert_int_eq(model_build(path, &s), 0);
+    mo_model *m;
+    mo_error err;
+    ck_assert_int_eq(load(path, &m, &err), MO_OK);
+    mo_model_info info;
+    ck_assert_int_eq(mo_model_get_info(m, 37, 29, &info, &err), MO_OK);
+    ck_assert_int_eq(mo_model_plan(m, 37, 29, &err), MO_OK);
+    mo_model_set_profiling(m, 1);
+    mo_model_layer_profile layers[64];
+    ck_assert_int_eq(mo_model_get_layer_profile(m, layers, 64), 0);
+    float *input = calloc(37 * 29 * 3, sizeof(float));
+    for (int run = 0; run < 2; run++) ck_assert_int_eq(mo_model_forward(m, input, &err), MO_OK);
+    const int32_t n = mo_model_get_layer_profile(m, layers, 64);
+    ck_assert_int_gt(n, 3);
+    /* The layers' names, joined in order, spell the whole backbone once; their MACs add up to
+     * the backbone's (the model's less its classifier). */
+    char joined[1024] = "";
+    int64_t macs = 0;
+    for (int32_t i = 0; i < n; i++) {
+        ck_assert_msg(layers[i].seconds > 0, "%s: no time", layers[i].name);
+        ck_assert(layers[i].kind && layers[i].kind[0]);
+        snprintf(joined + strlen(joined), sizeof joined - strlen(joined), "%s%s", i ? "+" : "",
+                 layers[i].name);
+        macs += layers[i].macs;
+    }
+    ck_assert_str_eq(joined, "stage0+stage1.0+stage1.1+stage2.0+stage2.1+stage2.2+stage2.3+"
+                             "stage3.0+stage3.1+stage3.2+stage3.3+stage4.0+stage4.1");
+    ck_assert_int_eq(macs, info.macs - (int64_t)info.num_classes * info.widths[4]);
+    mo_model_set_profiling(m, 1); /* starts over */
+    ck_assert_int_eq(mo_model_get_layer_profile(m, layers, 64), 0);
+    free(input);
+    mo_model_free(m);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("model");
     TCase *tc = tcase_create("load");
@@ -238,6 +275,7 @@ int main(void) {
     tcase_add_test(tc, a_config_with_an_unknown_field_is_rejected);
     tcase_add_test(tc, a_file_without_a_backbone_is_rejected);
     tcase_add_test(tc, a_truncated_model_file_is_rejected);
+    tcase_add_test(tc, the_layer_profile_covers_every_block_once);
     tcase_add_test(tc, a_too_small_input_is_rejected_at_plan);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
