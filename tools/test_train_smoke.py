@@ -23,6 +23,7 @@ import train_common as tc  # noqa: E402
 import train_crops as tcr  # noqa: E402
 import train_detect as td  # noqa: E402
 import train_segment as ts  # noqa: E402
+from set_input_size import set_input_size  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SMALL_ARCH = {"widths": [8, 8, 16, 16, 32], "blocks": [1, 1, 1, 1], "k": 4,
@@ -152,6 +153,16 @@ class TrainSmoke(unittest.TestCase):
         config = st.load_config(st.load(path)[1])
         self.assertEqual(config["segment"]["output_stride"], 16)
         self.assertEqual(config["class_names"][0], "background")
+        # Another input size: the same tensors, the config changed in input_size only.
+        path48 = os.path.join(self.tmp, "seg48.safetensors")
+        set_input_size(path, (48, 40), path48)
+        tensors, meta = st.load(path)
+        tensors48, meta48 = st.load(path48)
+        config48 = st.load_config(meta48)
+        self.assertEqual(config48.pop("input_size"), [48, 40])
+        self.assertEqual(config48, {k: v for k, v in config.items() if k != "input_size"})
+        self.assertEqual(list(tensors48), list(tensors))
+        self.assertTrue(all(torch.equal(tensors[k], tensors48[k]) for k in tensors))
         args.val, args.eval_limit, args.size = self.data, 0, 64
         r = ts.evaluate(model, args, torch.device("cpu"))
         self.assertTrue(0.0 <= r["miou"] <= 1.0)

@@ -85,6 +85,11 @@ def predict(fused, img, size, device):
     return logits.argmax(1)[0].cpu()
 
 
+def test_size(args):
+    """The network input at inference: --test-size, else the crop size."""
+    return getattr(args, "test_size", 0) or args.size
+
+
 def evaluate(model, args, device):
     if not args.val:
         return None
@@ -95,7 +100,7 @@ def evaluate(model, args, device):
     conf = torch.zeros(NUM_CLASSES, NUM_CLASSES, dtype=torch.int64)
     for i in range(len(data)):
         img, mask = data.item(i, 0)
-        conf += tc.confusion(predict(fused, img, args.size, device), mask, NUM_CLASSES)
+        conf += tc.confusion(predict(fused, img, test_size(args), device), mask, NUM_CLASSES)
     m, ious, acc = tc.miou(conf)
     print("val (Python, %d images, %.0f s): mIoU %.4f aAcc %.4f IoU %s"
           % (len(data), time.time() - t, m, acc, " ".join("%.3f" % v for v in ious)))
@@ -132,13 +137,17 @@ def check_with_c(binary, model_path, val, limit):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     tc.add_train_args(p, batch=16, lr=1e-3, epochs=6, size=256)
+    p.add_argument("--test-size", type=int, default=0,
+                   help="network input at inference, written into the export's config and "
+                        "used for --val (default: --size); the crops are --size at random "
+                        "scales, so a larger input can score better (synth: see models/)")
     args, device, model = tc.start(p, lambda a: build_model(), "MobileOne-S0 DeepLabv3 OS16")
     data = tc.SegmentationData(args.train, (args.size, args.size), args.seed, True, args.limit)
     model, done = tc.train(args, model, data, loss_fn, ["ce"],
                            "MobileOne-S0 DeepLabv3 on synth")
     if args.bench or not done or not args.export:
         return
-    export(model, args.export, args.size)
+    export(model, args.export, test_size(args))
     summary = {"python_val": evaluate(model, args, device)}
     binary = tc.find_binary(args.mobileone)
     if binary:
