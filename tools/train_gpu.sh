@@ -13,7 +13,8 @@
 # (--time-budget), so a faster or slower machine trains more or fewer steps, never a
 # schedule cut short. Environment: PYTHON (default python3), WORK (default /tmp/mo_gpu),
 # IMAGES (per seed, default 1000; fewer for a dry run); DET_INIT / SEG_INIT: start that model
-# from a whole export instead of BACKBONE.pt (a further schedule), DET_LR / SEG_LR its peak lr.
+# from a whole export instead of BACKBONE.pt (a further schedule), DET_LR / SEG_LR its peak lr;
+# SEG_TEST_SIZE the segmenter's input size at inference (default 384: see models/).
 set -eu
 [ $# -eq 4 ] || { sed -n '5p' "$0" | cut -c3- >&2; exit 2; }
 bin=$1 backbone=$2 out=$3 minutes=$4
@@ -48,6 +49,7 @@ det=$!
 PYTHONUNBUFFERED=1 "$py" "$here/train_segment.py" --train "$train" --ckpt "$work/seg" \
     --seed 1 --threads 2 --workers "$seg_workers" --batch 32 --lr "${SEG_LR:-2e-3}" \
     --epochs 1000 --time-budget "$minutes" --log-every 20 $seg_init \
+    --test-size "${SEG_TEST_SIZE:-384}" \
     --export "$work/deeplabv3_s0_synth_f32.safetensors" >"$out/segment.log" 2>&1 &
 seg=$!
 status=0
