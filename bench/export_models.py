@@ -80,7 +80,7 @@ def check_agrees(eager, optimized):
             sys.exit(f"export_models.py: TorchScript differs from the eager model: {rel:.2e}")
 
 
-def time_torchscript(model, x, threads, runs, warmup):
+def time_torchscript(model, x, expected, threads, runs, warmup):
     torch.set_num_threads(threads)
     with torch.no_grad():
         # optimize_for_inference freezes and moves convolutions to oneDNN's layouts; a plain
@@ -89,7 +89,7 @@ def time_torchscript(model, x, threads, runs, warmup):
         frozen = torch.jit.optimize_for_inference(torch.jit.trace(model, x).eval())
         for _ in range(max(warmup, 20)):  # the profiling executor optimizes after a few runs
             frozen(x)
-        check_agrees(model(x), frozen(x))
+        check_agrees(expected, frozen(x))
         times = []
         for _ in range(runs):
             t0 = time.perf_counter()
@@ -124,7 +124,7 @@ def main():
         torch.onnx.export(net, x, os.path.join(d, "model.onnx"), input_names=["input"],
                           opset_version=13)
         for threads in [int(t) for t in args.threads.split(",")]:
-            ms = None if args.no_torch else time_torchscript(net, x, threads, args.runs,
+            ms = None if args.no_torch else time_torchscript(net, x, out, threads, args.runs,
                                                               args.warmup)
             print(json.dumps({"engine": "torchscript", "model": name, "threads": threads,
                               "median_ms": ms}), flush=True)

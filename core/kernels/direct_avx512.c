@@ -45,7 +45,8 @@ static inline __attribute__((always_inline)) void row_body(const direct_job *j, 
         memset(strip[ky], 0, sizeof(float) * (size_t)x0 * cin);
         memcpy(strip[ky] + (size_t)x0 * cin, j->in + (int64_t)(n ? iy : 0) * j->in_w * cin,
                sizeof(float) * (size_t)n * cin);
-        memset(strip[ky] + (size_t)(x0 + n) * cin, 0, sizeof(float) * (size_t)(strip_w - x0 - n) * cin);
+        memset(strip[ky] + (size_t)(x0 + n) * cin, 0,
+               sizeof(float) * (size_t)(strip_w - x0 - n) * cin);
     }
     for (int32_t ox = 0; ox < j->out_w; ox += PIXELS) {
         __m512 acc[PIXELS][MAX_VECS];
