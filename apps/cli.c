@@ -48,6 +48,10 @@ int cli_parse_float(const char *s, double *out) {
     return 1;
 }
 
+int cli_parse_on_off(const char *s) {
+    return !strcmp(s, "on") ? 1 : !strcmp(s, "off") ? 0 : -1;
+}
+
 int cli_parse_size(const char *s, int32_t *width, int32_t *height) {
     char buf[64];
     if (strlen(s) >= sizeof buf) return 0;

@@ -20,6 +20,8 @@ int cli_flag(int argc, char **argv, int *i, const char *name, const char **value
 /* Strict number parsing: the whole string, in range. Return 1 on success. */
 int cli_parse_int(const char *s, long min, long max, long *out);
 int cli_parse_float(const char *s, double *out);
+/* "on" -> 1, "off" -> 0, anything else -> -1. */
+int cli_parse_on_off(const char *s);
 
 /* A size: `WxH` or one number for a square, each 1..16384. Returns 1 on success. */
 int cli_parse_size(const char *s, int32_t *width, int32_t *height);

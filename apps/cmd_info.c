@@ -14,7 +14,8 @@ static const char usage[] =
     "Prints the variant, the form in the file (fused or unfused), k, SE, the parameters of the\n"
     "fused model, and the MACs and activation memory at the input size (default: the config's).\n";
 
-static void print_json(const char *path, const mo_model_info *i) {
+/* seg: the segmentation settings, or NULL for other tasks. */
+static void print_json(const char *path, const mo_model_info *i, const mo_segment_config *seg) {
     cJSON *r = cJSON_CreateObject();
     cJSON_AddStringToObject(r, "model", path);
     cJSON_AddStringToObject(r, "variant", i->variant);
@@ -29,13 +30,19 @@ static void print_json(const char *path, const mo_model_info *i) {
     cJSON_AddItemToObject(r, "size", cJSON_CreateIntArray(i->input_size, 2));
     cJSON_AddNumberToObject(r, "macs", (double)i->macs);
     cJSON_AddNumberToObject(r, "arena_bytes", (double)i->arena_bytes);
+    if (seg) {
+        cJSON *s = cJSON_AddObjectToObject(r, "segment");
+        cJSON_AddNumberToObject(s, "output_stride", seg->output_stride);
+        cJSON_AddItemToObject(s, "aspp_rates", cJSON_CreateIntArray(seg->aspp_rates, 3));
+        cJSON_AddBoolToObject(s, "flip", seg->flip);
+    }
     char *text = cJSON_PrintUnformatted(r);
     if (text) printf("%s\n", text);
     free(text);
     cJSON_Delete(r);
 }
 
-static void print_text(const char *path, const mo_model_info *i) {
+static void print_text(const char *path, const mo_model_info *i, const mo_segment_config *seg) {
     printf("model        %s\n", path);
     printf("variant      MobileOne-%s%s\n", i->variant, i->has_se ? " (with SE)" : "");
     printf("task         %s, %d classes\n", i->task, i->num_classes);
@@ -49,6 +56,10 @@ static void print_text(const char *path, const mo_model_info *i) {
     printf("MACs         %.1f M at %dx%d\n", i->macs / 1e6, i->input_size[1], i->input_size[0]);
     printf("activations  %.2f MiB arena at %dx%d\n", i->arena_bytes / 1048576.0, i->input_size[1],
            i->input_size[0]);
+    if (seg)
+        printf("segment      output stride %d, ASPP rates %d / %d / %d, test-time flip %s\n",
+               seg->output_stride, seg->aspp_rates[0], seg->aspp_rates[1], seg->aspp_rates[2],
+               seg->flip ? "on (two passes per image: twice the MACs)" : "off");
 }
 
 int mo_cmd_info(int argc, char **argv) {
@@ -95,12 +106,18 @@ int mo_cmd_info(int argc, char **argv) {
         return 1;
     }
     mo_status s = mo_model_get_info(model, h, w, &info, &err);
+    const mo_segment_config seg = mo_model_get_segment_config(model);
+    const int is_segment = s == MO_OK && !strcmp(info.task, "segment");
+    if (s == MO_OK) {
+        if (json)
+            print_json(path, &info, is_segment ? &seg : NULL);
+        else
+            print_text(path, &info, is_segment ? &seg : NULL);
+    }
     mo_model_free(model);
     if (s != MO_OK) {
         cli_error("info", "%s", err.message);
         return 1;
     }
-    if (json) print_json(path, &info);
-    else print_text(path, &info);
     return 0;
 }

@@ -28,8 +28,8 @@
 
 static const char usage[] =
     "usage: mobileone segment [--model M] [--output DIR] [--overlay] [--opacity A]\n"
-    "                         [--palette voc|ade20k|FILE] [--size S] [--threads N] [--config C]\n"
-    "                         SOURCE...\n"
+    "                         [--palette voc|ade20k|FILE] [--size S] [--flip on|off]\n"
+    "                         [--threads N] [--config C] SOURCE...\n"
     "\n"
     "Writes the label map of each image as an 8-bit grey PNG of class indices, DIR/<name>.png, at\n"
     "the image's own size. SOURCE is an image, a folder of images, a list file (.txt, one path a\n"
@@ -43,6 +43,8 @@ static const char usage[] =
     "  --palette P      voc (21-color VOC colormap), ade20k (mmseg's 150 colors) or a file of\n"
     "                   'R G B' lines (default: the model's config, else by class count)\n"
     "  --size S         network input, WxH or one number (default: the model's, 512x512)\n"
+    "  --flip on|off    also run the mirrored image and average the logits (twice the time;\n"
+    "                   default: the model's config, segment.flip)\n"
     "  --threads N      threads (default: one per core)\n"
     "  --config C       JSON config overriding the one embedded in the model\n"
     "Images are resized to the network size bilinearly (F.interpolate, align_corners=False) and\n"
@@ -54,6 +56,7 @@ typedef struct seg_opts {
     int overlay;
     double opacity;
     int32_t width, height;
+    int flip; /* -1: the model's config */
     long threads;
 } seg_opts;
 
@@ -79,7 +82,7 @@ typedef struct seg_run {
 } seg_run;
 
 static int parse(int argc, char **argv, seg_opts *o, int *first) {
-    *o = (seg_opts){.output = ".", .opacity = 0.5};
+    *o = (seg_opts){.output = ".", .opacity = 0.5, .flip = -1};
     int n = 0;
     for (int i = 1; i < argc; i++) {
         const char *v;
@@ -108,6 +111,12 @@ static int parse(int argc, char **argv, seg_opts *o, int *first) {
             if (r < 0) return 0;
             if (!cli_parse_size(v, &o->width, &o->height)) {
                 cli_error("segment", "--size '%s': expected WxH or one number, 1..16384", v);
+                return 0;
+            }
+        } else if ((r = cli_flag(argc, argv, &i, "--flip", &v))) {
+            if (r < 0) return 0;
+            if ((o->flip = cli_parse_on_off(v)) < 0) {
+                cli_error("segment", "--flip '%s': expected on or off", v);
                 return 0;
             }
         } else if ((r = cli_flag(argc, argv, &i, "--threads", &v))) {
@@ -322,6 +331,10 @@ static int setup(seg_run *r, const seg_opts *o) {
         return 0;
     }
     r->num_classes = info.num_classes;
+    if (o->flip >= 0 && mo_model_set_segment_flip(r->model, o->flip, &err) != MO_OK) {
+        cli_error("segment", "%s", err.message);
+        return 0;
+    }
     mo_segment_config sc = mo_model_get_segment_config(r->model);
     if (mo_palette_load(&r->palette, o->palette ? o->palette : sc.palette, r->num_classes,
                         &err) != MO_OK) {

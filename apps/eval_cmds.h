@@ -106,6 +106,7 @@ typedef struct mo_eval_seg_run_opts {
     const char *save_pred; /* folder for predicted label PNGs (<name>.png), or NULL */
     long threads;
     int32_t width, height; /* network input; 0: the model's */
+    int flip;              /* test-time flipping: 1 on, 0 off, -1 the model's config */
 } mo_eval_seg_run_opts;
 
 typedef struct mo_eval_seg_runner mo_eval_seg_runner;

@@ -57,6 +57,7 @@ int mo_eval_seg_runner_open(mo_eval_seg_runner **out, const mo_eval_seg_run_opts
         goto fail;
     }
     if (mo_model_plan(r->model, r->h, r->w, &err) != MO_OK) goto fail_err;
+    if (o->flip >= 0 && mo_model_set_segment_flip(r->model, o->flip, &err) != MO_OK) goto fail_err;
     r->num_classes = info.num_classes;
     if (o->save_pred && mkdir(o->save_pred, 0777) != 0 && errno != EEXIST) {
         cli_error(o->cmd, "%s: cannot create the folder: %s", o->save_pred, strerror(errno));

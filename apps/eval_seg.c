@@ -74,6 +74,8 @@ static void seg_usage(FILE *out, const char *dataset) {
             "                       segment` does (label map at the image's own size)\n"
             "  --save-pred DIR      also write the predicted label PNGs, DIR/<name>.png\n"
             "  --size S             network input, WxH or one number (default: the model's)\n"
+            "  --flip on|off        also run each mirrored image and average the logits\n"
+            "                       (default: the model's config, segment.flip)\n"
             "  --config C           JSON config overriding the one embedded in the model\n"
             "  --threads N          threads (default: one per core)\n"
             "An image or GT that cannot be read is named on stderr and left out; the tables are\n"
@@ -104,6 +106,7 @@ typedef struct seg_opts {
     const char *gt_dir, *pred_dir, *list, *names, *model, *config, *images, *root, *split,
         *save_pred;
     int json, float32, timing;
+    int flip; /* -1: the model's config */
     long threads;
     int32_t width, height;
 } seg_opts;
@@ -146,6 +149,12 @@ static int seg_parse(int argc, char **argv, int generic, seg_opts *o, mo_miou_pa
             if (r < 0) return 0;
             if (!cli_parse_size(v, &o->width, &o->height)) {
                 cli_error(cmd, "--size '%s': expected WxH or one number, 1..16384", v);
+                return 0;
+            }
+        } else if ((r = cli_flag(argc, argv, &i, "--flip", &v))) {
+            if (r < 0) return 0;
+            if ((o->flip = cli_parse_on_off(v)) < 0) {
+                cli_error(cmd, "--flip '%s': expected on or off", v);
                 return 0;
             }
         } else if (generic && (r = cli_flag(argc, argv, &i, "--num-classes", &v))) {
@@ -196,6 +205,7 @@ static int seg_parse(int argc, char **argv, int generic, seg_opts *o, mo_miou_pa
                              : o->config    ? "--config"
                              : o->threads   ? "--threads"
                              : o->width     ? "--size"
+                             : o->flip >= 0 ? "--flip"
                                             : NULL;
     if (!o->model && model_only) {
         cli_error(cmd, "%s needs --model (see --help)", model_only);
@@ -307,7 +317,7 @@ int mo_eval_seg_main(int argc, char **argv, const char *dataset) {
         params.num_classes = MO_ADE20K_NUM_CLASSES;
         params.reduce_zero_label = 1;
     }
-    seg_opts o = {0};
+    seg_opts o = {.flip = -1};
     if (!seg_parse(argc, argv, generic, &o, &params)) return 2;
 
     mo_eval_names classes = {0}, items = {0}, images = {0}, gts = {0};
@@ -353,7 +363,8 @@ int mo_eval_seg_main(int argc, char **argv, const char *dataset) {
                                    .save_pred = o.save_pred,
                                    .threads = o.threads,
                                    .width = o.width,
-                                   .height = o.height};
+                                   .height = o.height,
+                                   .flip = o.flip};
         int32_t model_classes = 0;
         if (!mo_eval_seg_runner_open(&runner, &ro, &model_classes)) goto done;
         if (generic && params.num_classes == 0) params.num_classes = model_classes;

@@ -113,7 +113,8 @@ int32_t mo_model_get_layer_profile(const mo_model *model, mo_model_layer_profile
 
 /* Segmentation (task "segment": MobileOne at output stride 16 or 8 under torchvision's DeepLabv3
  * head). Runs the network on input (1, H, W, 3) f32 NHWC normalized at the planned size and
- * keeps its logits at the feature resolution inside the model until the next run or plan. When
+ * keeps its logits at the feature resolution inside the model until the next run or plan (with
+ * flipping on, see mo_model_set_segment_flip, the average over the input and its mirror). When
  * `logits` is not NULL it also receives the logits upsampled to the input size (bilinear,
  * align_corners = false, as torch's F.interpolate): (H, W, num_classes) NHWC, caller-owned. */
 mo_status mo_segment(mo_model *model, const float *input_nhwc, float *logits, mo_error *err);
@@ -131,9 +132,16 @@ typedef struct mo_segment_config {
     int32_t aspp_rates[3]; /* the dilations the head runs with */
     int32_t ignore_index;  /* the data sets' label of unlabelled pixels (255) */
     const char *palette;   /* "voc", "ade20k", a palette file, or "" (choose by class count) */
+    int32_t flip;          /* mo_segment averages the logits of the input and of its mirror */
 } mo_segment_config;
 
 mo_segment_config mo_model_get_segment_config(const mo_model *model);
+
+/* Test-time flipping (the config's segment.flip by default): with on, mo_segment also runs the
+ * network on the input mirrored left to right and averages the two logit maps (the second
+ * mirrored back) before any upsampling -- twice the time, usually a better map. Any time after
+ * loading; no new plan needed. */
+mo_status mo_model_set_segment_flip(mo_model *model, int on, mo_error *err);
 
 /* Detection (task "detect": MobileOne stage3 + stage4 under torchvision's SSDLite head).
  * A detection's box is COCO-style [x, y, w, h] in original-image pixels. */

@@ -97,7 +97,7 @@ static int is_section(const char *key) {
     return !strcmp(key, "detect") || !strcmp(key, "segment") || !strcmp(key, "category_ids");
 }
 
-/* The "segment" section: output_stride, aspp_rates, ignore_index, palette. */
+/* The "segment" section: output_stride, aspp_rates, ignore_index, palette, flip. */
 static mo_status apply_segment(mo_config *c, const cJSON *section, const char *origin,
                                mo_error *err) {
     const cJSON *v;
@@ -123,6 +123,13 @@ static mo_status apply_segment(mo_config *c, const cJSON *section, const char *o
             s = read_int(v, -1, 65535, &c->ignore_index, origin, "segment.ignore_index", err);
         } else if (!strcmp(k, "palette")) {
             s = read_string(v, c->palette, sizeof c->palette, origin, "segment.palette", err);
+        } else if (!strcmp(k, "flip")) {
+            if (!cJSON_IsBool(v))
+                s = mo_error_set(err, MO_ERR_FORMAT,
+                                 "%s: config 'segment.flip' must be true or "
+                                 "false",
+                                 origin);
+            c->flip = cJSON_IsTrue(v);
         } else {
             s = mo_error_set(err, MO_ERR_FORMAT, "%s: config has an unknown field 'segment.%s'",
                              origin, k);
@@ -254,6 +261,7 @@ char *mo_config_to_json(const mo_config *c) {
             cJSON_AddItemToObject(seg, "aspp_rates", cJSON_CreateIntArray(c->aspp_rates, 3));
         cJSON_AddNumberToObject(seg, "ignore_index", c->ignore_index);
         if (c->palette[0]) cJSON_AddStringToObject(seg, "palette", c->palette);
+        cJSON_AddBoolToObject(seg, "flip", c->flip);
     }
     if (!strcmp(c->task, "detect")) mo_config_detect_to_json(c, root);
     char *text = cJSON_PrintUnformatted(root);

@@ -31,6 +31,7 @@ typedef struct mo_config {
     int32_t aspp_rates[3];  /* segmentation ASPP dilations; 0 = (6, 12, 18) at OS16, x2 at OS8 */
     int32_t ignore_index;   /* segmentation: the label of unlabelled pixels in data sets (255) */
     char palette[256];      /* segmentation: "voc", "ade20k", a palette file; "" = by classes */
+    int32_t flip;           /* segmentation: also run the mirrored input and average the logits */
     mo_config_detect detect;  /* the "detect" section */
     int32_t num_category_ids; /* 0 when null: the label is the category id */
     int32_t *category_ids;    /* owned; label -> dataset category id */

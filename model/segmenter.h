@@ -13,6 +13,7 @@ typedef struct mo_segmenter {
     /* The plan, inside the model's arena: head workspace, logits at the feature resolution,
      * per-thread rows for mo_segment_labels. */
     float *work, *small_logits, *label_rows;
+    float *flip_logits, *flip_input; /* test-time flipping: the mirror's logits and input */
     int32_t has_result;   /* mo_segment ran since the last plan */
 } mo_segmenter;
 

@@ -7,7 +7,8 @@
  * (1, classes, H, W) after the upsample to the input size. For every model form and input the
  * logits agree within 1e-4 relative (max |ours - ref| / max |ref|, DESIGN.md section 4, after
  * checking the reference's std > 1e-2); the unfused model fused by C, written and re-read, agrees
- * too; and the label map at the input size is the reference's argmax but for near-ties.
+ * too; and the label map at the input size is the reference's argmax but for near-ties. With
+ * test-time flipping the logits are the mean of the input's and of its mirror's, mirrored back.
  */
 #include <check.h>
 #include <math.h>
@@ -29,9 +30,9 @@ static check_case cases[MAX_CHECKS];
 static int num_cases;
 
 /* Runs `model_path` on input and returns its logits (H, W, C) (malloc'ed); labels gets the label
- * map at the input size. */
-static float *segment(const char *model_path, const float *input, int32_t h, int32_t w,
-                      int64_t n, uint8_t *labels) {
+ * map at the input size. flip: test-time flipping on (1) or off (0). */
+static float *segment_flip(const char *model_path, const float *input, int32_t h, int32_t w,
+                           int64_t n, uint8_t *labels, int flip) {
     mo_model *m;
     mo_error err;
     mo_model_params params = mo_model_default_params();
@@ -41,11 +42,48 @@ static float *segment(const char *model_path, const float *input, int32_t h, int
     mo_model_info info;
     ck_assert_int_eq(mo_model_get_info(m, h, w, &info, &err), MO_OK);
     ck_assert_int_eq((int64_t)info.num_classes * h * w, n);
+    ck_assert_msg(mo_model_set_segment_flip(m, flip, &err) == MO_OK, "%s", err.message);
+    ck_assert_int_eq(mo_model_get_segment_config(m).flip, flip);
     float *logits = malloc(sizeof(float) * (size_t)n);
     ck_assert_msg(mo_segment(m, input, logits, &err) == MO_OK, "%s", err.message);
     ck_assert_msg(mo_segment_labels(m, h, w, labels, &err) == MO_OK, "%s", err.message);
     mo_model_free(m);
     return logits;
+}
+
+static float *segment(const char *model_path, const float *input, int32_t h, int32_t w, int64_t n,
+                      uint8_t *labels) {
+    return segment_flip(model_path, input, h, w, n, labels, 0);
+}
+
+/* dst = src (h, w, c) mirrored left to right. */
+static void mirror(float *dst, const float *src, int32_t h, int32_t w, int32_t c) {
+    for (int32_t y = 0; y < h; y++)
+        for (int32_t x = 0; x < w; x++)
+            memcpy(dst + ((int64_t)y * w + x) * c, src + ((int64_t)y * w + w - 1 - x) * c,
+                   sizeof(float) * (size_t)c);
+}
+
+/* Flipping on: the logits are (f(x) + mirror(f(mirror(x)))) / 2, up to the rounding of
+ * upsampling before rather than after the mean; and they differ from f(x). */
+static double check_flip(const char *model, const float *input, const float *plain, int32_t h,
+                         int32_t w, int32_t classes, uint8_t *labels) {
+    const int64_t n = (int64_t)h * w * classes;
+    float *mirrored = malloc(sizeof(float) * 3 * (size_t)h * (size_t)w);
+    float *expect = malloc(sizeof(float) * (size_t)n);
+    mirror(mirrored, input, h, w, 3);
+    float *of_mirror = segment(model, mirrored, h, w, n, labels);
+    mirror(expect, of_mirror, h, w, classes);
+    double changed = 0;
+    for (int64_t i = 0; i < n; i++) {
+        changed = fmax(changed, fabs(expect[i] - plain[i]));
+        expect[i] = 0.5f * (plain[i] + expect[i]);
+    }
+    float *flipped = segment_flip(model, input, h, w, n, labels, 1);
+    double worst = golden_relative_error(flipped, expect, n, "flip", model, 1);
+    ck_assert_msg(changed > 1e-3, "%s: the mirror's logits equal the input's", model);
+    free(mirrored), free(expect), free(of_mirror), free(flipped);
+    return worst;
 }
 
 START_TEST(segmentation_matches_pytorch) {
@@ -90,6 +128,8 @@ START_TEST(segmentation_matches_pytorch) {
     float *refused = segment(tmp, input, h, w, n, labels2);
     remove(tmp);
     worst = fmax(worst, golden_relative_error(refused, ref, n, "refused", c->model, 1));
+    const double flip_worst = check_flip(c->model, input, logits, h, w, classes, labels2);
+    ck_assert_msg(flip_worst <= 1e-5, "%s: flip relative error %.3g > 1e-5", c->model, flip_worst);
 
     free(logits), free(refused), free(labels), free(labels2);
     free(input), free(ref), free(in_nchw), free(ref_nchw);

@@ -23,7 +23,7 @@ import train_common as tc  # noqa: E402
 import train_crops as tcr  # noqa: E402
 import train_detect as td  # noqa: E402
 import train_segment as ts  # noqa: E402
-from set_input_size import set_input_size  # noqa: E402
+from set_test_config import set_test_config  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SMALL_ARCH = {"widths": [8, 8, 16, 16, 32], "blocks": [1, 1, 1, 1], "k": 4,
@@ -153,13 +153,15 @@ class TrainSmoke(unittest.TestCase):
         config = st.load_config(st.load(path)[1])
         self.assertEqual(config["segment"]["output_stride"], 16)
         self.assertEqual(config["class_names"][0], "background")
-        # Another input size: the same tensors, the config changed in input_size only.
+        # Another input size and flipping: the same tensors, the config changed in those only.
         path48 = os.path.join(self.tmp, "seg48.safetensors")
-        set_input_size(path, (48, 40), path48)
+        set_test_config(path, path48, (48, 40), True)
         tensors, meta = st.load(path)
         tensors48, meta48 = st.load(path48)
         config48 = st.load_config(meta48)
         self.assertEqual(config48.pop("input_size"), [48, 40])
+        self.assertIs(config48["segment"].pop("flip"), True)
+        config["segment"].pop("flip", None)
         self.assertEqual(config48, {k: v for k, v in config.items() if k != "input_size"})
         self.assertEqual(list(tensors48), list(tensors))
         self.assertTrue(all(torch.equal(tensors[k], tensors48[k]) for k in tensors))
@@ -181,6 +183,13 @@ class TrainSmoke(unittest.TestCase):
         img = tc.read_rgb(os.path.join(self.data, "images", "000001.jpg")).float() / 255
         ours = ts.predict(fused, img, 64, torch.device("cpu"))
         self.assertGreater(float((ours == pred.long()).float().mean()), 0.99)
+        # With test-time flipping too (test_seg_golden checks the C averaging itself).
+        flip_dir = os.path.join(self.tmp, "segflip")
+        self._run_c("segment", "--model", path, "--output", flip_dir, "--flip", "on",
+                    os.path.join(self.data, "images", "000001.jpg"))
+        pred_flip = tc.read_mask(os.path.join(flip_dir, "000001.png"))
+        ours_flip = ts.predict(fused, img, 64, torch.device("cpu"), flip=True)
+        self.assertGreater(float((ours_flip == pred_flip.long()).float().mean()), 0.99)
 
     def test_window_pretraining_seeds_the_segmenter(self):
         data = tcr.CropData(self.data, 32, 1, True)

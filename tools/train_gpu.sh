@@ -49,7 +49,7 @@ det=$!
 PYTHONUNBUFFERED=1 "$py" "$here/train_segment.py" --train "$train" --ckpt "$work/seg" \
     --seed 1 --threads 2 --workers "$seg_workers" --batch 32 --lr "${SEG_LR:-2e-3}" \
     --epochs 1000 --time-budget "$minutes" --log-every 20 $seg_init \
-    --test-size "${SEG_TEST_SIZE:-384}" \
+    --test-size "${SEG_TEST_SIZE:-384}" --test-flip "${SEG_TEST_FLIP:-1}" \
     --export "$work/deeplabv3_s0_synth_f32.safetensors" >"$out/segment.log" 2>&1 &
 seg=$!
 status=0

@@ -48,19 +48,19 @@ def build_model(variant="s0", arch=None, aspp_channels=256):
     return model.drop_backbone_head()
 
 
-def export_config(size, variant="s0"):
+def export_config(size, variant="s0", flip=False):
     return {"task": "segment", "variant": variant, "input_size": [size, size],
             "num_classes": NUM_CLASSES, "class_names": CLASS_NAMES,
             "mean": tc.IMAGENET_MEAN, "std": tc.IMAGENET_STD,
             "segment": {"output_stride": OUTPUT_STRIDE, "aspp_rates": [6, 12, 18],
-                        "ignore_index": 255, "palette": "voc"}}
+                        "ignore_index": 255, "palette": "voc", "flip": flip}}
 
 
-def export(model, path, size, variant="s0"):
+def export(model, path, size, variant="s0", flip=False):
     sd = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     tmp = path + ".tmp"
-    st.save_state_dict(tmp, sd, export_config(size, variant))
+    st.save_state_dict(tmp, sd, export_config(size, variant, flip))
     os.replace(tmp, path)
     print("exported %s (%d tensors, unfused)" % (path, len(sd)))
 
@@ -74,13 +74,17 @@ def loss_fn(model, items, device):
 
 
 @torch.no_grad()
-def predict(fused, img, size, device):
-    """As the C pipeline: resize to size x size (bilinear, align_corners False), network,
-    logits resized back to the image's size, argmax. img (3, H, W) float [0, 1]."""
+def predict(fused, img, size, device, flip=False):
+    """As the C pipeline: resize to size x size (bilinear, align_corners False), network (with
+    flip, the mean of its logits and of the mirrored input's, mirrored back), logits resized back
+    to the image's size, argmax. img (3, H, W) float [0, 1]."""
     h, w = img.shape[-2:]
     x = F.interpolate(img[None].to(device), size=(size, size), mode="bilinear",
                       align_corners=False)
-    logits = fused(tc.normalize(x))
+    x = tc.normalize(x)
+    logits = fused(x)
+    if flip:
+        logits = 0.5 * (logits + fused(x.flip(-1)).flip(-1))
     logits = F.interpolate(logits, size=(h, w), mode="bilinear", align_corners=False)
     return logits.argmax(1)[0].cpu()
 
@@ -100,7 +104,9 @@ def evaluate(model, args, device):
     conf = torch.zeros(NUM_CLASSES, NUM_CLASSES, dtype=torch.int64)
     for i in range(len(data)):
         img, mask = data.item(i, 0)
-        conf += tc.confusion(predict(fused, img, test_size(args), device), mask, NUM_CLASSES)
+        conf += tc.confusion(predict(fused, img, test_size(args), device,
+                                     getattr(args, "test_flip", 0)),
+                             mask, NUM_CLASSES)
     m, ious, acc = tc.miou(conf)
     print("val (Python, %d images, %.0f s): mIoU %.4f aAcc %.4f IoU %s"
           % (len(data), time.time() - t, m, acc, " ".join("%.3f" % v for v in ious)))
@@ -141,13 +147,16 @@ def main():
                    help="network input at inference, written into the export's config and "
                         "used for --val (default: --size); the crops are --size at random "
                         "scales, so a larger input can score better (synth: see models/)")
+    p.add_argument("--test-flip", type=int, choices=(0, 1), default=0,
+                   help="1: test-time flipping (the mean of the logits of the image and its "
+                        "mirror), written into the export's config and used for --val")
     args, device, model = tc.start(p, lambda a: build_model(), "MobileOne-S0 DeepLabv3 OS16")
     data = tc.SegmentationData(args.train, (args.size, args.size), args.seed, True, args.limit)
     model, done = tc.train(args, model, data, loss_fn, ["ce"],
                            "MobileOne-S0 DeepLabv3 on synth")
     if args.bench or not done or not args.export:
         return
-    export(model, args.export, test_size(args))
+    export(model, args.export, test_size(args), flip=bool(args.test_flip))
     summary = {"python_val": evaluate(model, args, device)}
     binary = tc.find_binary(args.mobileone)
     if binary:
