@@ -2,7 +2,7 @@
  * convolution that produces its input. Compiled with -mavx512f; called only when
  * mo_cpu_has_avx512(). See gemm.h for the layouts.
  *
- * Per micro-tile of up to GEMM_MR output pixels and a depth block of GEMM_KC, A is packed
+ * Per micro-tile of up to GEMM_MR output pixels and a depth block of up to A_KC, A is packed
  * row-major [MR][KC]: for a 1x1 conv a copy of each pixel's channels, for a KxK conv the taps'
  * channels gathered through per-pixel pointers (zeros outside the image; with many input
  * channels one tap at a time, over only the pixels it reads inside the image), and for a fused
@@ -18,6 +18,14 @@
 
 #define MAX_TAPS 49
 
+/* The row stride of A in floats, which bounds a depth block: A_KC, or for 1x1 convs deeper than
+ * that over many tiles A_KC_DEEP. Deep blocks save round trips of the partial sums through the
+ * output (S3 and S4 run 1-2 % faster); the shallow stride keeps A compact where the depth is
+ * small (S0's layers ran 2-3 % slower at the deep stride). A_KC_DEEP is a multiple of 16, so
+ * rows stay 64-byte aligned, but not of 256; an item's A (ITEM_TILES tiles) fits L2. */
+#define A_KC 256
+#define A_KC_DEEP 528
+
 /* C[m_count x n] = (first ? bias : C) + A[MR][KC] B[kc][NR], with the activation on the last
  * depth block, where C's row m starts at c[m] + col (output pixels need not be adjacent). Rows
  * past m_count are computed and not stored. MR (the
@@ -29,7 +37,8 @@
 static inline __attribute__((always_inline)) void
 kernel_mxn(int32_t kc, const float *a, const float *b, float *const *c, int32_t col,
            int32_t m_count, __mmask16 mask0, __mmask16 mask1, const float *bias, int first,
-           int last, mo_act act, const float *prefetch, const int MR, const int halves) {
+           int last, mo_act act, const float *prefetch, const int MR, const int halves,
+           const int AS) {
     __m512 acc0[GEMM_MR], acc1[GEMM_MR];
     if (first) {
         __m512 b0 = _mm512_loadu_ps(bias), b1 = _mm512_loadu_ps(bias + 16);
@@ -55,7 +64,7 @@ kernel_mxn(int32_t kc, const float *a, const float *b, float *const *c, int32_t 
         __m512 b1 = halves == 2 ? _mm512_loadu_ps(b + (size_t)k * GEMM_NR + 16) : b0;
 #pragma GCC unroll 14
         for (int m = 0; m < MR; m++) {
-            __m512 av = _mm512_set1_ps(a[m * GEMM_KC + k]);
+            __m512 av = _mm512_set1_ps(a[m * AS + k]);
             acc0[m] = _mm512_fmadd_ps(av, b0, acc0[m]);
             if (halves == 2) acc1[m] = _mm512_fmadd_ps(av, b1, acc1[m]);
         }
@@ -74,22 +83,26 @@ kernel_mxn(int32_t kc, const float *a, const float *b, float *const *c, int32_t 
     }
 }
 
-#define KERNEL(MR, HALVES)                                                                         \
-    static void kernel_##MR##x##HALVES(int32_t kc, const float *a, const float *b,                 \
-                                       float *const *c, int32_t col, int32_t m_count,              \
-                                       __mmask16 mask0, __mmask16 mask1, const float *bias,        \
-                                       int first, int last, mo_act act, const float *prefetch) {   \
+#define KERNEL(MR, HALVES, AS)                                                                     \
+    static void kernel_##MR##x##HALVES##_##AS(                                                     \
+        int32_t kc, const float *a, const float *b, float *const *c, int32_t col, int32_t m_count, \
+        __mmask16 mask0, __mmask16 mask1, const float *bias, int first, int last, mo_act act,      \
+        const float *prefetch) {                                                                   \
         kernel_mxn(kc, a, b, c, col, m_count, mask0, mask1, bias, first, last, act, prefetch, MR,  \
-                   HALVES);                                                                        \
+                   HALVES, AS);                                                                    \
     }
-KERNEL(14, 2)
-KERNEL(14, 1)
-KERNEL(10, 2)
-KERNEL(10, 1)
-KERNEL(7, 2)
-KERNEL(7, 1)
-KERNEL(4, 2)
-KERNEL(4, 1)
+#define KERNELS(AS)                                                                                \
+    KERNEL(14, 2, AS)                                                                              \
+    KERNEL(14, 1, AS)                                                                              \
+    KERNEL(10, 2, AS)                                                                              \
+    KERNEL(10, 1, AS)                                                                              \
+    KERNEL(7, 2, AS)                                                                               \
+    KERNEL(7, 1, AS)                                                                               \
+    KERNEL(4, 2, AS)                                                                               \
+    KERNEL(4, 1, AS)
+KERNELS(256)
+KERNELS(528)
+_Static_assert(A_KC == 256 && A_KC_DEEP == 528, "the kernels are instantiated for these strides");
 
 typedef void (*kernel_fn)(int32_t kc, const float *a, const float *b, float *const *c, int32_t col,
                           int32_t m_count, __mmask16 mask0, __mmask16 mask1, const float *bias,
@@ -98,18 +111,22 @@ typedef void (*kernel_fn)(int32_t kc, const float *a, const float *b, float *con
 /* The tile heights there are kernels for; choose_mr picks one per layer. */
 static const int32_t mr_options[] = {14, 10, 7, 4};
 
-static kernel_fn kernel_for(int32_t mr, int32_t n) {
-    const int half = n <= 16;
-    switch (mr) {
-    case 14:
-        return half ? kernel_14x1 : kernel_14x2;
-    case 10:
-        return half ? kernel_10x1 : kernel_10x2;
-    case 7:
-        return half ? kernel_7x1 : kernel_7x2;
-    default:
-        return half ? kernel_4x1 : kernel_4x2;
+#define KERNEL_CASES(AS)                                                                           \
+    switch (mr) {                                                                                  \
+    case 14:                                                                                       \
+        return half ? kernel_14x1_##AS : kernel_14x2_##AS;                                         \
+    case 10:                                                                                       \
+        return half ? kernel_10x1_##AS : kernel_10x2_##AS;                                         \
+    case 7:                                                                                        \
+        return half ? kernel_7x1_##AS : kernel_7x2_##AS;                                           \
+    default:                                                                                       \
+        return half ? kernel_4x1_##AS : kernel_4x2_##AS;                                           \
     }
+
+static kernel_fn kernel_for(int32_t mr, int32_t n, int32_t a_stride) {
+    const int half = n <= 16;
+    if (a_stride == A_KC_DEEP) KERNEL_CASES(528)
+    KERNEL_CASES(256)
 }
 
 /* The tile height for a layer of `pixels` outputs: the tallest tile (it loads B least often
@@ -135,7 +152,8 @@ typedef struct igemm_job {
     int32_t dw_in_h, dw_in_w;
     int32_t out_h, out_w;
     int64_t pixels;
-    int32_t mr; /* tile height, from choose_mr */
+    int32_t mr;                /* tile height, from choose_mr */
+    int32_t a_stride, a_depth; /* A's row stride (A_KC or A_KC_DEEP) and deepest block */
     int32_t k_total, panels, tiles, panels_per_item, panel_chunks;
     int32_t tiles_per_item; /* per item: tiles, or output rows for tap-major items */
     const float *zeros;     /* cin zeros, for taps that fall in the padding */
@@ -159,7 +177,7 @@ static void gather_rows(const igemm_job *j, const int32_t *oy, const int32_t *ox
 static void pack_a(const igemm_job *j, const float **rows, int32_t k0, int32_t kc, float *apack) {
     const int32_t cin = j->op->geom.cin, taps = j->op->geom.kernel * j->op->geom.kernel;
     for (int32_t m = 0; m < j->mr; m++) {
-        float *dst = apack + m * GEMM_KC;
+        float *dst = apack + m * j->a_stride;
         int32_t t = k0 / cin, c = k0 % cin;
         for (int32_t kk = 0; kk < kc; t++, c = 0) {
             int32_t len = cin - c < kc - kk ? cin - c : kc - kk;
@@ -197,7 +215,7 @@ static __m512 depthwise_generic(const igemm_job *j, int32_t y0, int32_t x0, int3
 /* The channel loop of depthwise_run over blocks of 16 channels: the input vector of row ky,
  * span column xi, block i is at src[ky][xi] + i (table) or rows[ky] + xi * c + i (direct). */
 static inline __attribute__((always_inline)) void
-depthwise_channels(const mo_conv_op *dw, int32_t n, int32_t k0, int32_t kc, float *a,
+depthwise_channels(const mo_conv_op *dw, int32_t n, int32_t k0, int32_t kc, float *a, int32_t as,
                    const float *const (*src)[DW_MAX_SPAN], const float *const *rows, const int S,
                    const int D, const int direct) {
     const int span = S * (GEMM_MR - 1) + 2 * D + 1;
@@ -229,12 +247,12 @@ depthwise_channels(const mo_conv_op *dw, int32_t n, int32_t k0, int32_t kc, floa
         }
 #pragma GCC unroll 14
         for (int m = 0; m < GEMM_MR; m++)
-            if (m < n) _mm512_store_ps(a + m * GEMM_KC + i, activate(acc[m], dw->act));
+            if (m < n) _mm512_store_ps(a + m * as + i, activate(acc[m], dw->act));
     }
 }
 
 /* Up to GEMM_MR depthwise outputs of output row oy from column ox0 on, channels [k0, k0 + kc),
- * the first n of them stored at a, a + GEMM_KC, ...: a 3x3 kernel at stride S and dilation D
+ * the first n of them stored at a, a + j->a_stride, ...: a 3x3 kernel at stride S and dilation D
  * (constants at each call site, so the loops unroll and the accumulators stay in registers).
  * Each input vector is loaded once and added to every output that reads it. Per output the
  * terms arrive as in every other depthwise path here -- bias, then taps row by row, left to
@@ -255,7 +273,7 @@ static inline __attribute__((always_inline)) void depthwise_run(const igemm_job 
         const float *rows[3];
         for (int ky = 0; ky < 3; ky++)
             rows[ky] = j->in + ((int64_t)(y0 + ky * D - j->in_row0) * j->dw_in_w + x0) * c + k0;
-        depthwise_channels(dw, n, k0, kc, a, NULL, rows, S, D, 1);
+        depthwise_channels(dw, n, k0, kc, a, j->a_stride, NULL, rows, S, D, 1);
         return;
     }
     /* At the border, where each input column of the three rows starts (at channel k0), or
@@ -276,11 +294,12 @@ static inline __attribute__((always_inline)) void depthwise_run(const igemm_job 
         for (; xi < span; xi++)
             src[ky][xi] = zeros;
     }
-    depthwise_channels(dw, n, k0, kc, a, (const float *const(*)[DW_MAX_SPAN])src, NULL, S, D, 0);
+    depthwise_channels(dw, n, k0, kc, a, j->a_stride, (const float *const(*)[DW_MAX_SPAN])src, NULL,
+                       S, D, 0);
 }
 
 /* The depthwise conv's outputs (with its activation) at the output pixels [p_begin, p_end), in
- * row-major order, channels [k0, k0 + kc): a[(p - p_begin) * GEMM_KC + i]. Runs of up to
+ * row-major order, channels [k0, k0 + kc): a[(p - p_begin) * j->a_stride + i]. Runs of up to
  * GEMM_MR pixels within one row take the sliding-window path; kernels and strides it does not
  * cover go pixel by pixel. */
 static void depthwise_pixels(const igemm_job *j, int64_t p_begin, int64_t p_end, int32_t k0,
@@ -293,7 +312,7 @@ static void depthwise_pixels(const igemm_job *j, int64_t p_begin, int64_t p_end,
         const int32_t oy = (int32_t)(p / j->in_w), ox = (int32_t)(p % j->in_w);
         int32_t n = j->in_w - ox < GEMM_MR ? j->in_w - ox : GEMM_MR;
         if (p_end - p < n) n = (int32_t)(p_end - p);
-        float *dst = a + (p - p_begin) * GEMM_KC;
+        float *dst = a + (p - p_begin) * j->a_stride;
         if (sliding && s == 2)
             depthwise_run(j, oy, ox, n, k0, kc, dst, 2, 1);
         else if (sliding && d == 1)
@@ -308,7 +327,7 @@ static void depthwise_pixels(const igemm_job *j, int64_t p_begin, int64_t p_end,
                     __mmask16 mask = lanes(kc - i);
                     __m512 acc =
                         depthwise_generic(j, oy * s - g->pad, (ox + m) * s - g->pad, k0 + i, mask);
-                    _mm512_store_ps(dst + m * GEMM_KC + i, activate(acc, j->dw->act));
+                    _mm512_store_ps(dst + m * j->a_stride + i, activate(acc, j->dw->act));
                 }
         p += n;
     }
@@ -335,16 +354,19 @@ static void multiply_block(const igemm_job *j, const float *apack, int32_t k0, i
         const float *b = op->packed + ((size_t)panel * j->k_total + k0) * GEMM_NR;
         const float *next =
             prefetch && panel + 1 < j->panels ? b + (size_t)j->k_total * GEMM_NR : NULL;
-        kernel_for(j->mr, n)(kc, apack, b, c, n0, m_count, lanes(n), lanes(n - 16), bias + n0,
-                             first, last, op->act, next);
+        kernel_for(j->mr, n, j->a_stride)(kc, apack, b, c, n0, m_count, lanes(n), lanes(n - 16),
+                                          bias + n0, first, last, op->act, next);
     }
 }
 
 #define ITEM_TILES 16   /* most tiles one work item sweeps per block of B */
+/* Fewest tiles per item for deep blocks of A: a block of B (A_KC_DEEP x GEMM_NR, 66 KB) no
+ * longer fits L1 and comes from L2 once per tile; S0's 7x7 layers (7 tiles) ran slower. */
+#define DEEP_MIN_TILES 14
 #define DW_INPUT_COST 5 /* see run() */
 
 /* The A blocks of an item's tiles at depth [k0, k0 + kc), one after another (tile i at
- * a + i * mr * GEMM_KC): the depthwise outputs of a fused op, computed right here, or the
+ * a + i * mr * a_stride): the depthwise outputs of a fused op, computed right here, or the
  * input rows gathered through the taps. Rows past the last pixel are zeros (fused) or repeat
  * it (gathered). */
 static void fill_a(const igemm_job *j, int32_t tile_begin, int32_t n_tiles, int64_t p_end,
@@ -353,7 +375,7 @@ static void fill_a(const igemm_job *j, int32_t tile_begin, int32_t n_tiles, int6
     if (j->dw) {
         depthwise_pixels(j, p_begin, p_end, k0, kc, a);
         for (int64_t r = p_end - p_begin; r < (int64_t)n_tiles * j->mr; r++)
-            memset(a + r * GEMM_KC, 0, sizeof(float) * (size_t)kc);
+            memset(a + r * j->a_stride, 0, sizeof(float) * (size_t)kc);
         return;
     }
     const float *rows[GEMM_MR * MAX_TAPS];
@@ -362,7 +384,7 @@ static void fill_a(const igemm_job *j, int32_t tile_begin, int32_t n_tiles, int6
         int32_t oy[GEMM_MR], ox[GEMM_MR];
         tile_pixels(j, p0, p_end - p0 < j->mr ? (int32_t)(p_end - p0) : j->mr, oy, ox);
         gather_rows(j, oy, ox, rows);
-        pack_a(j, rows, k0, kc, a + (size_t)i * j->mr * GEMM_KC);
+        pack_a(j, rows, k0, kc, a + (size_t)i * j->mr * j->a_stride);
     }
 }
 
@@ -389,7 +411,7 @@ static void igemm_item(void *ctx, int64_t item) {
     const int32_t panel_end =
         panel_begin + j->panels_per_item < j->panels ? panel_begin + j->panels_per_item : j->panels;
     const int32_t n_tiles = tile_end - tile_begin;
-    _Alignas(64) float a[ITEM_TILES * GEMM_MR * GEMM_KC];
+    _Alignas(64) float a[ITEM_TILES * GEMM_MR * A_KC_DEEP];
     float *c[ITEM_TILES][GEMM_MR];
     int32_t m_count[ITEM_TILES];
     for (int32_t i = 0; i < n_tiles; i++) {
@@ -397,13 +419,13 @@ static void igemm_item(void *ctx, int64_t item) {
         m_count[i] = p_end - p0 < j->mr ? (int32_t)(p_end - p0) : j->mr;
         tile_rows(j, p0, m_count[i], c[i]);
     }
-    for (int32_t k0 = 0; k0 < j->k_total; k0 += GEMM_KC) {
-        const int32_t kc = j->k_total - k0 < GEMM_KC ? j->k_total - k0 : GEMM_KC;
+    for (int32_t k0 = 0; k0 < j->k_total; k0 += j->a_depth) {
+        const int32_t kc = j->k_total - k0 < j->a_depth ? j->k_total - k0 : j->a_depth;
         fill_a(j, tile_begin, n_tiles, p_end, k0, kc, a);
         for (int32_t panel = panel_begin; panel < panel_end; panel++)
             for (int32_t i = 0; i < n_tiles; i++)
-                multiply_block(j, a + (size_t)i * j->mr * GEMM_KC, k0, kc, c[i], m_count[i], panel,
-                               panel + 1, k0 == 0, k0 + kc == j->k_total, i == 0);
+                multiply_block(j, a + (size_t)i * j->mr * j->a_stride, k0, kc, c[i], m_count[i],
+                               panel, panel + 1, k0 == 0, k0 + kc == j->k_total, i == 0);
     }
 }
 
@@ -470,7 +492,7 @@ static void igemm_taps_item(void *ctx, int64_t item) {
     const float *bias = j->op->packed + (size_t)j->panels * j->k_total * GEMM_NR;
     for (int64_t p = (int64_t)y0 * j->out_w; p < (int64_t)y1 * j->out_w; p++)
         memcpy(j->out + p * cout + n0, bias + n0, sizeof(float) * (size_t)(n1 - n0));
-    _Alignas(64) float apack[GEMM_MR * GEMM_KC];
+    _Alignas(64) float apack[GEMM_MR * A_KC];
     for (int32_t t = 0; t < k * k; t++) {
         int32_t ylo, yhi, xlo, xhi;
         tap_valid_range(g, (t / k) * g->dilation, j->in_h, j->out_h, &ylo, &yhi);
@@ -480,8 +502,8 @@ static void igemm_taps_item(void *ctx, int64_t item) {
         if (ylo >= yhi || xlo >= xhi) continue;
         const int32_t width = xhi - xlo;
         const int64_t count = (int64_t)(yhi - ylo) * width;
-        for (int32_t c0 = 0; c0 < cin; c0 += GEMM_KC) {
-            const int32_t kc = cin - c0 < GEMM_KC ? cin - c0 : GEMM_KC;
+        for (int32_t c0 = 0; c0 < cin; c0 += A_KC) {
+            const int32_t kc = cin - c0 < A_KC ? cin - c0 : A_KC;
             for (int64_t q0 = 0; q0 < count; q0 += j->mr) {
                 const int32_t m_count = count - q0 < j->mr ? (int32_t)(count - q0) : j->mr;
                 float *c[GEMM_MR];
@@ -491,7 +513,7 @@ static void igemm_taps_item(void *ctx, int64_t item) {
                     const int32_t iy = oy * g->stride - g->pad + (t / k) * g->dilation;
                     const int32_t ix = ox * g->stride - g->pad + (t % k) * g->dilation;
                     c[m] = j->out + ((int64_t)oy * j->out_w + ox) * cout;
-                    memcpy(apack + m * GEMM_KC, j->in + ((int64_t)iy * j->in_w + ix) * cin + c0,
+                    memcpy(apack + m * A_KC, j->in + ((int64_t)iy * j->in_w + ix) * cin + c0,
                            sizeof(float) * (size_t)kc);
                 }
                 multiply_block(j, apack, t * cin + c0, kc, c, m_count, panel_begin, panel_end, 0, 0,
@@ -599,6 +621,7 @@ static int run(igemm_job *j, mo_threadpool *pool) {
     j->mr = choose_mr(j->pixels);
     j->tiles = (int32_t)((j->pixels + j->mr - 1) / j->mr);
     j->zeros = op->packed + (size_t)j->panels * j->k_total * GEMM_NR + (size_t)j->panels * GEMM_NR;
+    j->a_stride = j->a_depth = A_KC;
     if (j->stem) return run_stem_fused(j, pool);
     if (j->pixels == 1 && !j->dw && op->geom.kernel == 1) {
         mo_threadpool_run(pool, (j->panels + GEMV_PANELS - 1) / GEMV_PANELS, gemv_item, j);
@@ -624,6 +647,13 @@ static int run(igemm_job *j, mo_threadpool *pool) {
     least_traffic_split(j, threads, input, (j->tiles + ITEM_TILES - 1) / ITEM_TILES, j->tiles,
                         &chunks);
     j->tiles_per_item = (j->tiles + chunks - 1) / chunks;
+    if (j->k_total > A_KC && j->tiles_per_item >= DEEP_MIN_TILES) {
+        /* Depth blocks of equal size (to 16), as few as A_KC_DEEP allows: a short last block
+         * would pay a round trip of the partial sums for little work. */
+        const int32_t blocks = (j->k_total + A_KC_DEEP - 1) / A_KC_DEEP;
+        j->a_stride = A_KC_DEEP;
+        j->a_depth = ((j->k_total + blocks - 1) / blocks + 15) / 16 * 16;
+    }
     int64_t items =
         (int64_t)((j->tiles + j->tiles_per_item - 1) / j->tiles_per_item) * j->panel_chunks;
     mo_threadpool_run(pool, items, igemm_item, j);
