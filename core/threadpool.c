@@ -19,6 +19,7 @@
 #endif
 
 #define SPIN_ROUNDS 4000 /* some tens of microseconds of polling before waiting harder */
+#define WORKER_STACK_BYTES (8 << 20)
 
 struct mo_threadpool {
     int32_t threads;
@@ -84,9 +85,15 @@ mo_status mo_threadpool_create(mo_threadpool **out, int32_t threads, mo_error *e
     pthread_cond_init(&p->start, NULL);
     pthread_cond_init(&p->done, NULL);
     p->workers = calloc((size_t)threads, sizeof *p->workers);
+    /* Kernels keep per-item buffers on the stack (about 1 MB for a stem-fused item): give the
+     * workers room whatever the platform's default. */
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, WORKER_STACK_BYTES);
     int32_t started = 0;
     for (; p->workers && started < threads - 1; started++)
-        if (pthread_create(&p->workers[started], NULL, worker, p) != 0) break;
+        if (pthread_create(&p->workers[started], &attr, worker, p) != 0) break;
+    pthread_attr_destroy(&attr);
     if (!p->workers || started < threads - 1) {
         p->threads = started + 1;
         mo_threadpool_free(p);
