@@ -305,7 +305,9 @@ static void report(const seg_run *r) {
     for (int s = 0; s < T_STAGES; s++)
         fprintf(stderr, " %s %.1f ms%s", stage_names[s],
                 r->frames ? 1e3 * r->seconds[s] / (double)r->frames : 0.0,
-                s + 1 < T_STAGES ? "," : "\n");
+                s + 1 < T_STAGES ? "," : "");
+    fprintf(stderr, "%s\n",
+            mo_model_get_segment_config(r->model).flip ? " (flip on: two passes per frame)" : "");
 }
 
 static int setup(seg_run *r, const seg_opts *o) {

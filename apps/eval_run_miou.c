@@ -186,9 +186,10 @@ int64_t mo_eval_seg_runner_run(mo_eval_seg_runner *r, const mo_eval_names *image
     double elapsed = mo_eval_now() - progress.start, per = ok_count ? 1e3 / (double)ok_count : 0;
     fprintf(stderr,
             "%s: %lld images in %.2f s, %.1f images/s (per image: decode %.2f ms (GT PNG "
-            "included), preprocess %.2f ms, network %.2f ms, labels %.2f ms; input %dx%d)",
+            "included), preprocess %.2f ms, network %.2f ms, labels %.2f ms; input %dx%d%s)",
             cmd, (long long)ok_count, elapsed, elapsed > 0 ? (double)ok_count / elapsed : 0,
-            r->t_decode * per, r->t_pre * per, r->t_net * per, r->t_labels * per, r->w, r->h);
+            r->t_decode * per, r->t_pre * per, r->t_net * per, r->t_labels * per, r->w, r->h,
+            mo_model_get_segment_config(r->model).flip ? ", flip on: two passes" : "");
     if (failed)
         fprintf(stderr, "; %lld image%s failed (named above; left out of the metrics)",
                 (long long)failed, failed == 1 ? "" : "s");
