@@ -85,7 +85,8 @@ mo_status mo_model_plan(mo_model *model, int32_t h, int32_t w, mo_error *err);
 mo_status mo_classify(mo_model *model, const float *input_nhwc, float *logits, mo_error *err);
 
 /* Benchmarks: runs the whole network on input_nhwc at the planned size (classifier logits,
- * detection head outputs or segmentation logits), without postprocessing. */
+ * detection head outputs or segmentation logits), without postprocessing, once: a segmenter's
+ * test-time flipping, which doubles mo_segment's time, is left out. */
 mo_status mo_model_forward(mo_model *model, const float *input_nhwc, mo_error *err);
 
 /* Time per layer kind, summed over the runs since profiling was turned on (resets). */

@@ -212,7 +212,7 @@ mo_status mo_model_forward(mo_model *m, const float *input, mo_error *err) {
         float *logits = m->pooled + m->backbone.widths[4];
         return mo_classify(m, input, logits, err);
     }
-    if (m->segmenter) return mo_segment(m, input, NULL, err);
+    if (m->segmenter) return mo_segmenter_run(m, input, NULL, 0, err); /* one pass */
     if (m->detector) return mo_detector_forward(m, input, err);
     return mo_error_set(err, MO_ERR_UNSUPPORTED, "no forward for task '%s'", m->config.task);
 }

@@ -107,6 +107,11 @@ static void mirror_columns(float *dst, const float *src, int32_t h, int32_t w, i
 }
 
 mo_status mo_segment(mo_model *m, const float *input, float *logits, mo_error *err) {
+    return mo_segmenter_run(m, input, logits, m->config.flip, err);
+}
+
+mo_status mo_segmenter_run(mo_model *m, const float *input, float *logits, int flip,
+                           mo_error *err) {
     mo_segmenter *s = m->segmenter;
     if (!s)
         return mo_error_set(err, MO_ERR_ARGUMENT, "mo_segment on a model whose task is '%s'",
@@ -115,7 +120,7 @@ mo_status mo_segment(mo_model *m, const float *input, float *logits, mo_error *e
     int32_t fh, fw;
     feature_size(m, m->plan_h, m->plan_w, &fh, &fw);
     run_network(m, input, s->small_logits, fh, fw);
-    if (m->config.flip) {
+    if (flip) {
         /* The mirror's logits, mirrored back, averaged in: what the mean of the two upsampled
          * maps would give, since resizing is linear and commutes with the mirror. */
         const int32_t classes = s->head.num_classes;

@@ -27,6 +27,11 @@ void mo_segmenter_free(mo_segmenter *s);
 int64_t mo_segmenter_floats(const struct mo_model *m, int32_t h, int32_t w);
 void mo_segmenter_plan(struct mo_model *m, float *at);
 
+/* mo_segment with test-time flipping on or off whatever the config (mo_model_forward, which
+ * times the network, runs one pass). */
+mo_status mo_segmenter_run(struct mo_model *m, const float *input, float *logits, int flip,
+                           mo_error *err);
+
 /* Fills the head's part of info (classes, parameters, MACs) at input h x w. */
 void mo_segmenter_info(const struct mo_model *m, int32_t h, int32_t w, mo_model_info *info);
 

@@ -82,6 +82,21 @@ static double check_flip(const char *model, const float *input, const float *pla
     float *flipped = segment_flip(model, input, h, w, n, labels, 1);
     double worst = golden_relative_error(flipped, expect, n, "flip", model, 1);
     ck_assert_msg(changed > 1e-3, "%s: the mirror's logits equal the input's", model);
+    /* mo_model_forward (what `bench` times) runs one pass even with flipping on. */
+    uint8_t *one_pass = malloc((size_t)h * (size_t)w), *forward = malloc((size_t)h * (size_t)w);
+    free(segment(model, input, h, w, n, one_pass));
+    mo_model *m;
+    mo_error err;
+    mo_model_params params = mo_model_default_params();
+    ck_assert_msg(mo_model_load(&m, model, &params, &err) == MO_OK, "%s", err.message);
+    ck_assert_msg(mo_model_plan(m, h, w, &err) == MO_OK, "%s", err.message);
+    ck_assert_int_eq(mo_model_set_segment_flip(m, 1, &err), MO_OK);
+    ck_assert_msg(mo_model_forward(m, input, &err) == MO_OK, "%s", err.message);
+    ck_assert_msg(mo_segment_labels(m, h, w, forward, &err) == MO_OK, "%s", err.message);
+    ck_assert_msg(!memcmp(forward, one_pass, (size_t)h * (size_t)w),
+                  "%s: mo_model_forward ran the flipped pass", model);
+    mo_model_free(m);
+    free(one_pass), free(forward);
     free(mirrored), free(expect), free(of_mirror), free(flipped);
     return worst;
 }
