@@ -126,9 +126,7 @@ static mo_status apply_segment(mo_config *c, const cJSON *section, const char *o
         } else if (!strcmp(k, "flip")) {
             if (!cJSON_IsBool(v))
                 s = mo_error_set(err, MO_ERR_FORMAT,
-                                 "%s: config 'segment.flip' must be true or "
-                                 "false",
-                                 origin);
+                                 "%s: config 'segment.flip' must be true or false", origin);
             c->flip = cJSON_IsTrue(v);
         } else {
             s = mo_error_set(err, MO_ERR_FORMAT, "%s: config has an unknown field 'segment.%s'",

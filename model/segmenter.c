@@ -161,9 +161,7 @@ mo_status mo_segment_labels(mo_model *m, int32_t out_h, int32_t out_w, uint8_t *
 mo_status mo_model_set_segment_flip(mo_model *m, int on, mo_error *err) {
     if (!m->segmenter)
         return mo_error_set(err, MO_ERR_ARGUMENT,
-                            "test-time flipping on a model whose task is "
-                            "'%s'",
-                            m->config.task);
+                            "test-time flipping on a model whose task is '%s'", m->config.task);
     m->config.flip = on != 0;
     return MO_OK;
 }

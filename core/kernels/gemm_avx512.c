@@ -111,22 +111,21 @@ typedef void (*kernel_fn)(int32_t kc, const float *a, const float *b, float *con
 /* The tile heights there are kernels for; choose_mr picks one per layer. */
 static const int32_t mr_options[] = {14, 10, 7, 4};
 
-#define KERNEL_CASES(AS)                                                                           \
-    switch (mr) {                                                                                  \
-    case 14:                                                                                       \
-        return half ? kernel_14x1_##AS : kernel_14x2_##AS;                                         \
-    case 10:                                                                                       \
-        return half ? kernel_10x1_##AS : kernel_10x2_##AS;                                         \
-    case 7:                                                                                        \
-        return half ? kernel_7x1_##AS : kernel_7x2_##AS;                                           \
-    default:                                                                                       \
-        return half ? kernel_4x1_##AS : kernel_4x2_##AS;                                           \
-    }
+/* [deep stride][tile height, as mr_options][one half] */
+static const kernel_fn kernels[2][4][2] = {
+    {{kernel_14x2_256, kernel_14x1_256},
+     {kernel_10x2_256, kernel_10x1_256},
+     {kernel_7x2_256, kernel_7x1_256},
+     {kernel_4x2_256, kernel_4x1_256}},
+    {{kernel_14x2_528, kernel_14x1_528},
+     {kernel_10x2_528, kernel_10x1_528},
+     {kernel_7x2_528, kernel_7x1_528},
+     {kernel_4x2_528, kernel_4x1_528}},
+};
 
 static kernel_fn kernel_for(int32_t mr, int32_t n, int32_t a_stride) {
-    const int half = n <= 16;
-    if (a_stride == A_KC_DEEP) KERNEL_CASES(528)
-    KERNEL_CASES(256)
+    const int height = mr == 14 ? 0 : mr == 10 ? 1 : mr == 7 ? 2 : 3;
+    return kernels[a_stride == A_KC_DEEP][height][n <= 16];
 }
 
 /* The tile height for a layer of `pixels` outputs: the tallest tile (it loads B least often
@@ -213,11 +212,12 @@ static __m512 depthwise_generic(const igemm_job *j, int32_t y0, int32_t x0, int3
 #define DW_MAX_SPAN (2 * (GEMM_MR - 1) + 3) /* the widest: stride 2, dilation 1 */
 
 /* The channel loop of depthwise_run over blocks of 16 channels: the input vector of row ky,
- * span column xi, block i is at src[ky][xi] + i (table) or rows[ky] + xi * c + i (direct). */
+ * span column xi, block i is at rows[ky] + xi * c + i (direct, rows given) or at
+ * src[ky][xi] + i (table, rows NULL). */
 static inline __attribute__((always_inline)) void
 depthwise_channels(const mo_conv_op *dw, int32_t n, int32_t k0, int32_t kc, float *a, int32_t as,
                    const float *const (*src)[DW_MAX_SPAN], const float *const *rows, const int S,
-                   const int D, const int direct) {
+                   const int D) {
     const int span = S * (GEMM_MR - 1) + 2 * D + 1;
     const int32_t c = dw->geom.cout, cpad = (c + 15) / 16 * 16;
     const float *w = dw->packed;
@@ -235,7 +235,7 @@ depthwise_channels(const mo_conv_op *dw, int32_t n, int32_t k0, int32_t kc, floa
                 wk[kx] = _mm512_maskz_loadu_ps(mask, w + (size_t)(3 * ky + kx) * cpad + ch);
 #pragma GCC unroll 32
             for (int xi = 0; xi < span; xi++) {
-                const float *x = direct ? rows[ky] + (int64_t)xi * c + i : src[ky][xi] + i;
+                const float *x = rows ? rows[ky] + (int64_t)xi * c + i : src[ky][xi] + i;
                 const __m512 v = _mm512_maskz_loadu_ps(mask, x);
 #pragma GCC unroll 3
                 for (int kx = 0; kx < 3; kx++) {
@@ -273,7 +273,7 @@ static inline __attribute__((always_inline)) void depthwise_run(const igemm_job 
         const float *rows[3];
         for (int ky = 0; ky < 3; ky++)
             rows[ky] = j->in + ((int64_t)(y0 + ky * D - j->in_row0) * j->dw_in_w + x0) * c + k0;
-        depthwise_channels(dw, n, k0, kc, a, j->a_stride, NULL, rows, S, D, 1);
+        depthwise_channels(dw, n, k0, kc, a, j->a_stride, NULL, rows, S, D);
         return;
     }
     /* At the border, where each input column of the three rows starts (at channel k0), or
@@ -295,7 +295,7 @@ static inline __attribute__((always_inline)) void depthwise_run(const igemm_job 
             src[ky][xi] = zeros;
     }
     depthwise_channels(dw, n, k0, kc, a, j->a_stride, (const float *const(*)[DW_MAX_SPAN])src, NULL,
-                       S, D, 0);
+                       S, D);
 }
 
 /* The depthwise conv's outputs (with its activation) at the output pixels [p_begin, p_end), in
