@@ -14,8 +14,19 @@ static const char usage[] =
     "Prints the variant, the form in the file (fused or unfused), k, SE, the parameters of the\n"
     "fused model, and the MACs and activation memory at the input size (default: the config's).\n";
 
-/* seg: the segmentation settings, or NULL for other tasks. */
-static void print_json(const char *path, const mo_model_info *i, const mo_segment_config *seg) {
+/* A detector's backbone maps are the outputs of stages first_stage..4; stage s has output
+ * stride 2^(s + 1). */
+static int backbone_maps(const mo_detect_config *det) {
+    return 5 - det->first_stage;
+}
+
+static int map_stride(const mo_detect_config *det, int k) {
+    return 1 << (det->first_stage + k + 1);
+}
+
+/* seg / det: the segmentation / detection settings, or NULL for other tasks. */
+static void print_json(const char *path, const mo_model_info *i, const mo_segment_config *seg,
+                       const mo_detect_config *det) {
     cJSON *r = cJSON_CreateObject();
     cJSON_AddStringToObject(r, "model", path);
     cJSON_AddStringToObject(r, "variant", i->variant);
@@ -36,13 +47,23 @@ static void print_json(const char *path, const mo_model_info *i, const mo_segmen
         cJSON_AddItemToObject(s, "aspp_rates", cJSON_CreateIntArray(seg->aspp_rates, 3));
         cJSON_AddBoolToObject(s, "flip", seg->flip);
     }
+    if (det) {
+        cJSON *d = cJSON_AddObjectToObject(r, "detect");
+        cJSON_AddNumberToObject(d, "first_stage", det->first_stage);
+        cJSON_AddNumberToObject(d, "levels", det->num_levels);
+        cJSON *strides = cJSON_AddArrayToObject(d, "map_strides");
+        for (int k = 0; k < backbone_maps(det); k++)
+            cJSON_AddItemToArray(strides, cJSON_CreateNumber(map_stride(det, k)));
+        cJSON_AddNumberToObject(d, "extras", det->num_levels - backbone_maps(det));
+    }
     char *text = cJSON_PrintUnformatted(r);
     if (text) printf("%s\n", text);
     free(text);
     cJSON_Delete(r);
 }
 
-static void print_text(const char *path, const mo_model_info *i, const mo_segment_config *seg) {
+static void print_text(const char *path, const mo_model_info *i, const mo_segment_config *seg,
+                       const mo_detect_config *det) {
     printf("model        %s\n", path);
     printf("variant      MobileOne-%s%s\n", i->variant, i->has_se ? " (with SE)" : "");
     printf("task         %s, %d classes\n", i->task, i->num_classes);
@@ -60,6 +81,12 @@ static void print_text(const char *path, const mo_model_info *i, const mo_segmen
         printf("segment      output stride %d, ASPP rates %d / %d / %d, test-time flip %s\n",
                seg->output_stride, seg->aspp_rates[0], seg->aspp_rates[1], seg->aspp_rates[2],
                seg->flip ? "on (two passes per image: twice the MACs)" : "off");
+    if (det) {
+        printf("detect       maps");
+        for (int k = 0; k < backbone_maps(det); k++)
+            printf(" OS%d", map_stride(det, k));
+        printf(" + %d extras (%d levels)\n", det->num_levels - backbone_maps(det), det->num_levels);
+    }
 }
 
 int mo_cmd_info(int argc, char **argv) {
@@ -107,12 +134,14 @@ int mo_cmd_info(int argc, char **argv) {
     }
     mo_status s = mo_model_get_info(model, h, w, &info, &err);
     const mo_segment_config seg = mo_model_get_segment_config(model);
+    const mo_detect_config det = mo_model_get_detect_config(model);
     const int is_segment = s == MO_OK && !strcmp(info.task, "segment");
+    const int is_detect = s == MO_OK && !strcmp(info.task, "detect");
     if (s == MO_OK) {
         if (json)
-            print_json(path, &info, is_segment ? &seg : NULL);
+            print_json(path, &info, is_segment ? &seg : NULL, is_detect ? &det : NULL);
         else
-            print_text(path, &info, is_segment ? &seg : NULL);
+            print_text(path, &info, is_segment ? &seg : NULL, is_detect ? &det : NULL);
     }
     mo_model_free(model);
     if (s != MO_OK) {

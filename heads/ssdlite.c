@@ -68,7 +68,7 @@ static mo_status load_extras(mo_ssdlite *h, mo_weights *w, const char *bp,
     char conv[256], bn[256];
     mo_status s = MO_OK;
     for (int32_t e = 0; e < MO_SSD_EXTRAS && s == MO_OK; e++) {
-        const int32_t cin = h->channels[e + 1];
+        const int32_t cin = h->channels[h->maps - 1 + e];
         snprintf(conv, sizeof conv, "%sextra.%d.0.0.weight", bp, e);
         const st_tensor *t0 = conv_shape(w, conv, err);
         snprintf(conv, sizeof conv, "%sextra.%d.2.0.weight", bp, e);
@@ -76,7 +76,7 @@ static mo_status load_extras(mo_ssdlite *h, mo_weights *w, const char *bp,
         if (!t0 || !t2) return err ? err->status : MO_ERR_MISSING;
         const int32_t mid = (int32_t)t0->shape[0], cout = (int32_t)t2->shape[0];
         h->extra_mid[e] = mid;
-        h->channels[e + 2] = cout;
+        h->channels[h->maps + e] = cout;
         const int32_t cins[3] = {cin, mid, mid}, couts[3] = {mid, mid, cout};
         const int32_t ks[3] = {1, 3, 1}, strides[3] = {1, 2, 1}, groups[3] = {1, mid, 1};
         for (int j = 0; j < 3 && s == MO_OK; j++) {
@@ -95,7 +95,7 @@ static mo_status load_heads(mo_ssdlite *h, mo_weights *w, const char *hp,
     mo_status s = MO_OK;
     for (int kind = 0; kind < 2 && s == MO_OK; kind++) {
         const char *head = kind ? "regression_head" : "classification_head";
-        for (int32_t l = 0; l < MO_SSD_LEVELS && s == MO_OK; l++) {
+        for (int32_t l = 0; l < h->levels && s == MO_OK; l++) {
             const int32_t c = h->channels[l];
             snprintf(name, sizeof name, "%s%s.module_list.%d.1.weight", hp, head, l);
             const st_tensor *t = conv_shape(w, name, err);
@@ -122,14 +122,16 @@ static mo_status load_heads(mo_ssdlite *h, mo_weights *w, const char *hp,
 }
 
 mo_status mo_ssdlite_load(mo_ssdlite *h, mo_weights *w, const char *backbone_prefix,
-                          const char *head_prefix, int32_t c3, int32_t c4, int32_t anchors,
-                          mo_kernel_choice kernels, mo_error *err) {
+                          const char *head_prefix, int32_t maps, const int32_t *map_channels,
+                          int32_t anchors, mo_kernel_choice kernels, mo_error *err) {
     memset(h, 0, sizeof *h);
-    if (anchors < 1)
-        return mo_error_set(err, MO_ERR_ARGUMENT, "SSDLite: %d anchors per location", anchors);
+    if (anchors < 1 || maps < 1 || maps > MO_SSD_MAX_MAPS)
+        return mo_error_set(err, MO_ERR_ARGUMENT, "SSDLite: %d anchors per location, %d maps",
+                            anchors, maps);
     h->anchors = anchors;
-    h->channels[0] = c3;
-    h->channels[1] = c4;
+    h->maps = maps;
+    h->levels = maps + MO_SSD_EXTRAS;
+    memcpy(h->channels, map_channels, sizeof(int32_t) * (size_t)maps);
     mo_status s = load_extras(h, w, backbone_prefix, kernels, err);
     if (s == MO_OK) s = load_heads(h, w, head_prefix, kernels, err);
     if (s != MO_OK) mo_ssdlite_free(h);
@@ -147,11 +149,10 @@ void mo_ssdlite_free(mo_ssdlite *h) {
     }
 }
 
-void mo_ssdlite_grids(int32_t h3, int32_t w3, int32_t h4, int32_t w4,
+void mo_ssdlite_grids(const mo_ssdlite *h, const int32_t (*map_sizes)[2],
                       int32_t grids[MO_SSD_LEVELS][2]) {
-    grids[0][0] = h3, grids[0][1] = w3;
-    grids[1][0] = h4, grids[1][1] = w4;
-    for (int l = 2; l < MO_SSD_LEVELS; l++) {
+    memcpy(grids, map_sizes, sizeof(int32_t) * 2 * (size_t)h->maps);
+    for (int l = h->maps; l < h->levels; l++) {
         grids[l][0] = mo_conv_out_size(grids[l - 1][0], 3, 2, 1, 1);
         grids[l][1] = mo_conv_out_size(grids[l - 1][1], 3, 2, 1, 1);
     }
@@ -161,19 +162,31 @@ static int64_t cells(const int32_t g[2]) {
     return (int64_t)g[0] * g[1];
 }
 
-/* Layout of the scratch: the extras' outputs (levels 2..5), then two temporaries. */
-int64_t mo_ssdlite_scratch_floats(const mo_ssdlite *h, const int32_t grids[MO_SSD_LEVELS][2]) {
-    int64_t levels = 0, tmp = 0;
-    for (int l = 0; l < MO_SSD_LEVELS; l++) {
-        if (l >= 2) levels += cells(grids[l]) * h->channels[l];
+/* Floats of the extras' outputs (levels maps..levels-1), the first part of the scratch. */
+static int64_t extras_floats(const mo_ssdlite *h, const int32_t grids[MO_SSD_LEVELS][2]) {
+    int64_t n = 0;
+    for (int l = h->maps; l < h->levels; l++)
+        n += cells(grids[l]) * h->channels[l];
+    return n;
+}
+
+/* Floats of each of the two temporaries that follow: the largest depthwise output of a head
+ * and the largest 1x1 output of an extra (at its input's grid). */
+static int64_t tmp_floats(const mo_ssdlite *h, const int32_t grids[MO_SSD_LEVELS][2]) {
+    int64_t tmp = 0;
+    for (int l = 0; l < h->levels; l++) {
         int64_t dw = cells(grids[l]) * h->channels[l];
         tmp = dw > tmp ? dw : tmp;
     }
     for (int e = 0; e < MO_SSD_EXTRAS; e++) {
-        int64_t in = cells(grids[e + 1]) * h->extra_mid[e];
+        int64_t in = cells(grids[h->maps - 1 + e]) * h->extra_mid[e];
         tmp = in > tmp ? in : tmp;
     }
-    return levels + 2 * tmp;
+    return tmp;
+}
+
+int64_t mo_ssdlite_scratch_floats(const mo_ssdlite *h, const int32_t grids[MO_SSD_LEVELS][2]) {
+    return extras_floats(h, grids) + 2 * tmp_floats(h, grids);
 }
 
 /* A depthwise conv then a pointwise one, fused when the kernels allow (the depthwise output
@@ -190,33 +203,24 @@ static void run_dw_pw(const mo_conv_op *dw, const mo_conv_op *pw, float *out, fl
     mo_conv_op_run(pw, out, tmp, h, w, pool);
 }
 
-void mo_ssdlite_forward(const mo_ssdlite *h, const float *f3, const float *f4,
+void mo_ssdlite_forward(const mo_ssdlite *h, const float *const *maps,
                         const int32_t grids[MO_SSD_LEVELS][2], float *scratch, float *cls_logits,
                         float *bbox_regression, mo_threadpool *pool) {
-    const float *levels[MO_SSD_LEVELS] = {f3, f4};
-    int64_t tmp_size = 0, offset = 0;
-    for (int l = 0; l < MO_SSD_LEVELS; l++) {
-        int64_t dw = cells(grids[l]) * h->channels[l];
-        tmp_size = dw > tmp_size ? dw : tmp_size;
-        if (l < MO_SSD_EXTRAS) {
-            int64_t in = cells(grids[l + 1]) * h->extra_mid[l];
-            tmp_size = in > tmp_size ? in : tmp_size;
-        }
-    }
-    float *out = scratch;
-    for (int l = 2; l < MO_SSD_LEVELS; l++) out += cells(grids[l]) * h->channels[l];
-    float *tmp_a = out, *tmp_b = out + tmp_size;
-    /* Extras: level l + 2 from level l + 1. */
+    const float *levels[MO_SSD_LEVELS];
+    memcpy(levels, maps, sizeof(float *) * (size_t)h->maps);
+    float *tmp_a = scratch + extras_floats(h, grids), *tmp_b = tmp_a + tmp_floats(h, grids);
+    /* Extras: level l + 1 from level l, starting at the last backbone map (stage4's). */
     float *next = scratch;
-    for (int e = 0; e < MO_SSD_EXTRAS; e++) {
-        const int32_t *g = grids[e + 1];
-        mo_conv_op_run(&h->extra[e][0].op, tmp_a, levels[e + 1], g[0], g[1], pool);
+    for (int l = h->maps - 1, e = 0; e < MO_SSD_EXTRAS; l++, e++) {
+        const int32_t *g = grids[l];
+        mo_conv_op_run(&h->extra[e][0].op, tmp_a, levels[l], g[0], g[1], pool);
         run_dw_pw(&h->extra[e][1].op, &h->extra[e][2].op, next, tmp_b, tmp_a, g[0], g[1], pool);
-        levels[e + 2] = next;
-        next += cells(grids[e + 2]) * h->channels[e + 2];
+        levels[l + 1] = next;
+        next += cells(grids[l + 1]) * h->channels[l + 1];
     }
     /* Heads: the 1x1 convs write straight into the concatenated outputs. */
-    for (int l = 0; l < MO_SSD_LEVELS; l++) {
+    int64_t offset = 0;
+    for (int l = 0; l < h->levels; l++) {
         const int32_t *g = grids[l];
         run_dw_pw(&h->cls_dw[l].op, &h->cls_pw[l].op, cls_logits + offset * h->num_classes,
                   tmp_a, levels[l], g[0], g[1], pool);
@@ -240,7 +244,7 @@ int64_t mo_ssdlite_params_count(const mo_ssdlite *h) {
     int64_t n = 0;
     for (int e = 0; e < MO_SSD_EXTRAS; e++)
         for (int j = 0; j < 3; j++) n += conv_params(&h->extra[e][j]);
-    for (int l = 0; l < MO_SSD_LEVELS; l++)
+    for (int l = 0; l < h->levels; l++)
         n += conv_params(&h->cls_dw[l]) + conv_params(&h->cls_pw[l]) +
              conv_params(&h->reg_dw[l]) + conv_params(&h->reg_pw[l]);
     return n;
@@ -248,11 +252,11 @@ int64_t mo_ssdlite_params_count(const mo_ssdlite *h) {
 
 int64_t mo_ssdlite_macs(const mo_ssdlite *h, const int32_t grids[MO_SSD_LEVELS][2]) {
     int64_t n = 0;
-    for (int e = 0; e < MO_SSD_EXTRAS; e++) {
-        n += conv_macs(&h->extra[e][0], grids[e + 1]);
-        n += conv_macs(&h->extra[e][1], grids[e + 2]) + conv_macs(&h->extra[e][2], grids[e + 2]);
+    for (int l = h->maps - 1, e = 0; e < MO_SSD_EXTRAS; l++, e++) {
+        n += conv_macs(&h->extra[e][0], grids[l]);
+        n += conv_macs(&h->extra[e][1], grids[l + 1]) + conv_macs(&h->extra[e][2], grids[l + 1]);
     }
-    for (int l = 0; l < MO_SSD_LEVELS; l++)
+    for (int l = 0; l < h->levels; l++)
         n += conv_macs(&h->cls_dw[l], grids[l]) + conv_macs(&h->cls_pw[l], grids[l]) +
              conv_macs(&h->reg_dw[l], grids[l]) + conv_macs(&h->reg_pw[l], grids[l]);
     return n;

@@ -172,6 +172,8 @@ typedef struct mo_detect_config {
     int32_t num_classes;          /* background included */
     int32_t num_category_ids;     /* 0: the label is the category id */
     const int32_t *category_ids;
+    int32_t first_stage;          /* the backbone stage of the first map: 3 (OS16) or 2 (OS8) */
+    int32_t num_levels;           /* feature maps: 5 - first_stage backbone maps + 4 extras */
 } mo_detect_config;
 
 mo_detect_config mo_model_get_detect_config(const mo_model *model);

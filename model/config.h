@@ -9,13 +9,18 @@
 
 #include "mobileone.h"
 
+#define MO_CONFIG_MAX_SCALES 9 /* anchors.scales: levels + 1 (8 levels at most) */
+
 /* The "detect" section (DESIGN.md section 3); torchvision ssdlite320's values by default. */
 typedef struct mo_config_detect {
     double score_thresh, nms_thresh; /* 0.001, 0.55 */
     int32_t topk, max_dets;          /* 300, 300 */
+    int32_t first_stage;             /* the first map: stage 3 (OS16, default) or 2 (OS8) */
     int32_t num_ratios;              /* anchors.aspect_ratios: one list, used at every level */
     double ratios[4];                /* {2, 3} */
     double min_ratio, max_ratio;     /* anchors: 0.2, 0.95 */
+    int32_t num_scales;              /* anchors.scales: 0, or levels + 1 explicit scales */
+    double scales[MO_CONFIG_MAX_SCALES];
 } mo_config_detect;
 
 typedef struct mo_config {

@@ -1,6 +1,7 @@
 /* config_detect.c - parsing and writing the detection fields of the model config. */
 #include "config_detect.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,8 +9,8 @@
 
 void mo_config_detect_init(mo_config_detect *d) {
     *d = (mo_config_detect){.score_thresh = 0.001, .nms_thresh = 0.55, .topk = 300,
-                            .max_dets = 300, .num_ratios = 2, .ratios = {2, 3},
-                            .min_ratio = 0.2, .max_ratio = 0.95};
+                            .max_dets = 300, .first_stage = 3, .num_ratios = 2,
+                            .ratios = {2, 3}, .min_ratio = 0.2, .max_ratio = 0.95};
 }
 
 static mo_status number(const cJSON *v, double min, double max, double *out, const char *origin,
@@ -63,6 +64,24 @@ static mo_status ratios(mo_config_detect *d, const cJSON *v, const char *origin,
     return MO_OK;
 }
 
+/* Explicit scales, torchvision's DefaultBoxGenerator(scales=...): positive numbers, one per
+ * level and one more; their count is checked against the levels when the head is loaded. */
+static mo_status scales(mo_config_detect *d, const cJSON *v, const char *origin, mo_error *err) {
+    const int n = cJSON_IsArray(v) ? cJSON_GetArraySize(v) : 0;
+    if (n < 3 || n > MO_CONFIG_MAX_SCALES)
+        return mo_error_set(err, MO_ERR_FORMAT,
+                            "%s: config 'detect.anchors.scales' must be a list of 3..%d "
+                            "numbers (one per feature map, then one more)",
+                            origin, MO_CONFIG_MAX_SCALES);
+    for (int i = 0; i < n; i++) {
+        mo_status s = number(cJSON_GetArrayItem(v, i), 1e-6, 10, &d->scales[i], origin,
+                             "anchors.scales", err);
+        if (s != MO_OK) return s;
+    }
+    d->num_scales = n;
+    return MO_OK;
+}
+
 static mo_status anchors(mo_config_detect *d, const cJSON *section, const char *origin,
                          mo_error *err) {
     if (!cJSON_IsObject(section))
@@ -77,6 +96,8 @@ static mo_status anchors(mo_config_detect *d, const cJSON *section, const char *
             s = number(v, 1e-6, 10, &d->min_ratio, origin, "anchors.min_ratio", err);
         else if (!strcmp(k, "max_ratio"))
             s = number(v, 1e-6, 10, &d->max_ratio, origin, "anchors.max_ratio", err);
+        else if (!strcmp(k, "scales"))
+            s = scales(d, v, origin, err);
         else
             s = mo_error_set(err, MO_ERR_FORMAT, "%s: config has an unknown field "
                              "'detect.anchors.%s'", origin, k);
@@ -102,6 +123,8 @@ mo_status mo_config_detect_apply(mo_config *c, const cJSON *section, const char 
         else if (!strcmp(k, "topk")) s = integer(v, 1, 1000000, &d->topk, origin, k, err);
         else if (!strcmp(k, "max_dets")) s = integer(v, 1, 1000000, &d->max_dets, origin, k, err);
         else if (!strcmp(k, "anchors")) s = anchors(d, v, origin, err);
+        else if (!strcmp(k, "first_stage"))
+            s = integer(v, 2, 3, &d->first_stage, origin, k, err);
         else
             s = mo_error_set(err, MO_ERR_FORMAT, "%s: config has an unknown field 'detect.%s'",
                              origin, k);
@@ -144,6 +167,21 @@ mo_status mo_config_category_ids_apply(mo_config *c, const cJSON *v, const char 
     return MO_OK;
 }
 
+/* The numbers as a JSON array that reads back to the same doubles (cJSON's own printing may
+ * drop the last bit: 0.43999999999999995 becomes 0.44): the shortest %g form that does. */
+static cJSON *exact_numbers(const double *v, int n) {
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; a && i < n; i++) {
+        char text[32];
+        for (int digits = 15; digits <= 17; digits++) {
+            snprintf(text, sizeof text, "%.*g", digits, v[i]);
+            if (strtod(text, NULL) == v[i]) break;
+        }
+        cJSON_AddItemToArray(a, cJSON_CreateRaw(text));
+    }
+    return a;
+}
+
 void mo_config_detect_to_json(const mo_config *c, cJSON *root) {
     const mo_config_detect *d = &c->detect;
     cJSON *det = cJSON_AddObjectToObject(root, "detect");
@@ -152,12 +190,15 @@ void mo_config_detect_to_json(const mo_config *c, cJSON *root) {
         cJSON_AddNumberToObject(det, "nms_thresh", d->nms_thresh);
         cJSON_AddNumberToObject(det, "topk", d->topk);
         cJSON_AddNumberToObject(det, "max_dets", d->max_dets);
+        if (d->first_stage != 3) cJSON_AddNumberToObject(det, "first_stage", d->first_stage);
         cJSON *a = cJSON_AddObjectToObject(det, "anchors");
         cJSON *outer = a ? cJSON_AddArrayToObject(a, "aspect_ratios") : NULL;
         if (outer) cJSON_AddItemToArray(outer, cJSON_CreateDoubleArray(d->ratios, d->num_ratios));
         if (a) {
             cJSON_AddNumberToObject(a, "min_ratio", d->min_ratio);
             cJSON_AddNumberToObject(a, "max_ratio", d->max_ratio);
+            if (d->num_scales)
+                cJSON_AddItemToObject(a, "scales", exact_numbers(d->scales, d->num_scales));
         }
     }
     if (c->num_category_ids)

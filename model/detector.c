@@ -12,20 +12,33 @@
 mo_status mo_detector_load(struct mo_model *m, mo_weights *w, const char *path,
                            mo_kernel_choice kernels, mo_error *err) {
     const mo_config *c = &m->config;
+    /* Backbone maps: the outputs of stages first_stage..4. */
+    const int32_t maps = MO_STAGES - c->detect.first_stage, levels = maps + MO_SSD_EXTRAS;
+    if (c->detect.num_scales && c->detect.num_scales != levels + 1)
+        return mo_error_set(err, MO_ERR_FORMAT,
+                            "%s: config 'detect.anchors.scales' has %d numbers; the %d feature "
+                            "maps (first_stage %d) need %d",
+                            path, c->detect.num_scales, levels, c->detect.first_stage, levels + 1);
     mo_detector *d = calloc(1, sizeof *d);
     if (!d) return mo_error_set(err, MO_ERR_MEMORY, "out of memory");
+    d->first_stage = c->detect.first_stage;
     d->anchor_params = mo_anchor_default_params();
+    d->anchor_params.num_levels = levels;
     d->anchor_params.num_ratios = c->detect.num_ratios;
     memcpy(d->anchor_params.ratios, c->detect.ratios, sizeof d->anchor_params.ratios);
     d->anchor_params.min_ratio = c->detect.min_ratio;
     d->anchor_params.max_ratio = c->detect.max_ratio;
+    d->anchor_params.num_scales = c->detect.num_scales;
+    memcpy(d->anchor_params.scales, c->detect.scales,
+           sizeof(double) * (size_t)c->detect.num_scales);
     d->post_params = (mo_ssd_post_params){
         .score_thresh = (float)c->detect.score_thresh, .nms_thresh = (float)c->detect.nms_thresh,
         .topk = c->detect.topk, .max_dets = c->detect.max_dets};
     d->coder = mo_box_coder_ssd();
     const mo_backbone *b = &m->backbone;
-    mo_status s = mo_ssdlite_load(&d->head, w, "backbone.", "head.", b->widths[3], b->widths[4],
-                                  mo_anchors_per_location(&d->anchor_params), kernels, err);
+    mo_status s =
+        mo_ssdlite_load(&d->head, w, "backbone.", "head.", maps, &b->widths[d->first_stage],
+                        mo_anchors_per_location(&d->anchor_params), kernels, err);
     if (s != MO_OK) {
         free(d);
         return s;
@@ -60,9 +73,10 @@ void mo_detector_free(mo_detector *d) {
 
 static void head_grids(const struct mo_model *m, int32_t h, int32_t w,
                        int32_t grids[MO_SSD_LEVELS][2]) {
+    const mo_detector *d = m->detector;
     int32_t sizes[MO_STAGES][2];
     mo_backbone_stage_sizes(&m->backbone, h, w, sizes);
-    mo_ssdlite_grids(sizes[3][0], sizes[3][1], sizes[4][0], sizes[4][1], grids);
+    mo_ssdlite_grids(&d->head, (const int32_t(*)[2])sizes + d->first_stage, grids);
 }
 
 mo_status mo_detector_plan(struct mo_model *m, mo_error *err) {
@@ -71,16 +85,18 @@ mo_status mo_detector_plan(struct mo_model *m, mo_error *err) {
     if (d->block && d->plan_h == h && d->plan_w == w) return MO_OK;
     int32_t grids[MO_SSD_LEVELS][2];
     head_grids(m, h, w, grids);
-    for (int l = 0; l < MO_SSD_LEVELS; l++)
+    for (int l = 0; l < d->head.levels; l++)
         if (grids[l][0] < 1 || grids[l][1] < 1)
             return mo_error_set(err, MO_ERR_ARGUMENT, "input size %dx%d is too small for "
                                 "detection", w, h);
     const int64_t n = mo_anchor_count(&d->anchor_params, (const int32_t(*)[2])grids);
-    int32_t sizes[MO_STAGES][2];
-    mo_backbone_stage_sizes(&m->backbone, h, w, sizes);
-    const int64_t s3 = (int64_t)sizes[3][0] * sizes[3][1] * m->backbone.widths[3];
+    /* The backbone maps but the last (stage4's, in the backbone's own buffer) are copied out
+     * as the backbone runs (taps), so they live until the head has read them. */
+    int64_t taps = 0;
+    for (int l = 0; l < d->head.maps - 1; l++)
+        taps += (int64_t)grids[l][0] * grids[l][1] * d->head.channels[l];
     const int64_t scratch = mo_ssdlite_scratch_floats(&d->head, (const int32_t(*)[2])grids);
-    const int64_t floats = 4 * n + s3 + scratch + n * d->head.num_classes + 4 * n;
+    const int64_t floats = 4 * n + taps + scratch + n * d->head.num_classes + 4 * n;
     float *block = malloc(sizeof(float) * (size_t)floats);
     mo_ssd_det *dets = malloc(sizeof(mo_ssd_det) * (size_t)d->post_params.max_dets);
     mo_ssd_post post;
@@ -104,8 +120,11 @@ mo_status mo_detector_plan(struct mo_model *m, mo_error *err) {
     d->block = block;
     d->dets = dets;
     d->anchors = block;
-    d->stage3 = d->anchors + 4 * n;
-    d->scratch = d->stage3 + s3;
+    d->scratch = d->anchors + 4 * n;
+    for (int l = 0; l < d->head.maps - 1; l++) {
+        d->taps[l] = d->scratch;
+        d->scratch += (int64_t)grids[l][0] * grids[l][1] * d->head.channels[l];
+    }
     d->cls_logits = d->scratch + scratch;
     d->bbox_regression = d->cls_logits + n * d->head.num_classes;
     memcpy(d->grids, grids, sizeof grids);
@@ -119,12 +138,16 @@ mo_status mo_detector_forward(struct mo_model *m, const float *input, mo_error *
     mo_detector *d = m->detector;
     if (!m->arena || !d || !d->block || d->plan_h != m->plan_h || d->plan_w != m->plan_w)
         return mo_error_set(err, MO_ERR_ARGUMENT, "detection before mo_model_plan");
-    float *taps[MO_STAGES] = {NULL, NULL, NULL, d->stage3, NULL};
-    const float *f4 = mo_backbone_forward(&m->backbone, input, m->plan_h, m->plan_w, m->buf_a,
-                                          m->buf_b, m->scratch, taps, m->pool);
+    const int32_t last = d->head.maps - 1;
+    float *taps[MO_STAGES] = {NULL};
+    const float *maps[MO_SSD_MAX_MAPS];
+    for (int l = 0; l < last; l++)
+        maps[l] = taps[d->first_stage + l] = d->taps[l];
+    maps[last] = mo_backbone_forward(&m->backbone, input, m->plan_h, m->plan_w, m->buf_a, m->buf_b,
+                                     m->scratch, taps, m->pool);
     double t = mo_seconds_now();
-    mo_ssdlite_forward(&d->head, d->stage3, f4, (const int32_t(*)[2])d->grids, d->scratch,
-                       d->cls_logits, d->bbox_regression, m->pool);
+    mo_ssdlite_forward(&d->head, maps, (const int32_t(*)[2])d->grids, d->scratch, d->cls_logits,
+                       d->bbox_regression, m->pool);
     mo_profile_lap(m->backbone.profile, MO_LAYER_HEAD, &t);
     return MO_OK;
 }
@@ -181,6 +204,8 @@ mo_detect_config mo_model_get_detect_config(const mo_model *m) {
     c.topk = d->post_params.topk;
     c.max_dets = d->post_params.max_dets;
     c.num_classes = d->head.num_classes;
+    c.first_stage = d->first_stage;
+    c.num_levels = d->head.levels;
     c.num_category_ids = m->config.num_category_ids;
     c.category_ids = m->config.category_ids;
     return c;

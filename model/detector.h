@@ -16,6 +16,7 @@
 struct mo_model;
 
 typedef struct mo_detector {
+    int32_t first_stage;            /* the first map's backbone stage: 3 (OS16) or 2 (OS8) */
     mo_ssdlite head;
     mo_anchor_params anchor_params;
     mo_ssd_post_params post_params;
@@ -26,7 +27,7 @@ typedef struct mo_detector {
     int64_t num_anchors;
     float *block;                   /* one allocation: the views below */
     float *anchors;                 /* (N, 4) xyxy */
-    float *stage3;                  /* stage3's output, tapped */
+    float *taps[MO_SSD_MAX_MAPS - 1]; /* the backbone maps before stage4's, tapped */
     float *scratch;                 /* the head's */
     float *cls_logits, *bbox_regression;
     mo_ssd_post post;

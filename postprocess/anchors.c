@@ -35,6 +35,13 @@ mo_status mo_anchors_generate(const mo_anchor_params *p, const int32_t (*grids)[
                             "0..%d ratios and 0 < min <= max", p->num_levels, p->num_ratios,
                             p->min_ratio, p->max_ratio, MO_ANCHOR_MAX_LEVELS,
                             MO_ANCHOR_MAX_RATIOS);
+    if (p->num_scales && p->num_scales != p->num_levels + 1)
+        return mo_error_set(err, MO_ERR_ARGUMENT, "anchors: %d scales for %d levels (need %d)",
+                            p->num_scales, p->num_levels, p->num_levels + 1);
+    for (int32_t k = 0; k < p->num_scales; k++)
+        if (!(p->scales[k] > 0))
+            return mo_error_set(err, MO_ERR_ARGUMENT, "anchors: scale %g must be > 0",
+                                p->scales[k]);
     for (int32_t r = 0; r < p->num_ratios; r++)
         if (!(p->ratios[r] > 0))
             return mo_error_set(err, MO_ERR_ARGUMENT, "anchors: aspect ratio %g must be > 0",
@@ -43,8 +50,9 @@ mo_status mo_anchors_generate(const mo_anchor_params *p, const int32_t (*grids)[
     double scales[MO_ANCHOR_MAX_LEVELS + 1];
     const int32_t L = p->num_levels;
     for (int32_t k = 0; k < L; k++)
-        scales[k] = p->min_ratio + (p->max_ratio - p->min_ratio) * k / (L - 1.0);
-    scales[L] = 1.0;
+        scales[k] = p->num_scales ? p->scales[k]
+                                  : p->min_ratio + (p->max_ratio - p->min_ratio) * k / (L - 1.0);
+    scales[L] = p->num_scales ? p->scales[L] : 1.0;
     const int32_t A = mo_anchors_per_location(p);
     const float fw = (float)image_w, fh = (float)image_h;
     float *o = out;

@@ -184,6 +184,53 @@ START_TEST(a_config_with_an_unknown_field_is_rejected) {
 }
 END_TEST
 
+START_TEST(a_detect_first_stage_other_than_2_or_3_is_rejected) {
+    model_spec s = small_spec(0);
+    s.config = "{\"detect\": {\"first_stage\": 4}}";
+    expect_load_error(&s, MO_ERR_FORMAT, "'detect.first_stage'");
+}
+END_TEST
+
+/* Loads the committed golden detector with an OS8 map (first_stage 2, 8 anchor scales) with
+ * the config `json` over its own; returns the status, the message in err. */
+static mo_status load_os8_detector(const char *json, char *model, size_t size, mo_model **m,
+                                   mo_error *err) {
+    const char *src = getenv("MO_SOURCE_DIR");
+    snprintf(model, size, "%s/tests/golden/detect/os8_64x96/model_unfused.safetensors",
+             src ? src : ".");
+    FILE *f = fopen(path2, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(json, f);
+    fclose(f);
+    mo_model_params params = mo_model_default_params();
+    params.config_path = path2;
+    return mo_model_load(m, model, &params, err);
+}
+
+START_TEST(detect_anchor_scales_must_number_the_levels_plus_one) {
+    static const char *const bad[2] = {
+        "{\"detect\": {\"anchors\": {\"scales\": [0.05, 0.1, 0.3, 0.5, 0.7, 0.9, 1]}}}",
+        "{\"detect\": {\"first_stage\": 3}}"}; /* 6 levels, the file's 8 scales */
+    char model[1024];
+    mo_model *m;
+    mo_error err = {0};
+    for (int i = 0; i < 2; i++) {
+        mo_status got = load_os8_detector(bad[i], model, sizeof model, &m, &err);
+        ck_assert_msg(got == MO_ERR_FORMAT, "status %s: %s", mo_status_name(got), err.message);
+        ck_assert_ptr_null(m);
+        ck_assert_msg(strstr(err.message, model) && strstr(err.message, "'detect.anchors.scales'"),
+                      "message '%s' should name the file and the key", err.message);
+    }
+    /* Its own config: 7 levels from stage 2 on. */
+    ck_assert_msg(load_os8_detector("{}", model, sizeof model, &m, &err) == MO_OK, "%s",
+                  err.message);
+    mo_detect_config dc = mo_model_get_detect_config(m);
+    ck_assert_int_eq(dc.first_stage, 2);
+    ck_assert_int_eq(dc.num_levels, 7);
+    mo_model_free(m);
+}
+END_TEST
+
 START_TEST(a_file_without_a_backbone_is_rejected) {
     model_spec s = small_spec(0);
     s.drop = "stage0.reparam_conv.weight";
@@ -273,6 +320,8 @@ int main(void) {
     tcase_add_test(tc, a_branch_count_that_differs_is_rejected);
     tcase_add_test(tc, a_config_variant_that_does_not_match_is_rejected);
     tcase_add_test(tc, a_config_with_an_unknown_field_is_rejected);
+    tcase_add_test(tc, a_detect_first_stage_other_than_2_or_3_is_rejected);
+    tcase_add_test(tc, detect_anchor_scales_must_number_the_levels_plus_one);
     tcase_add_test(tc, a_file_without_a_backbone_is_rejected);
     tcase_add_test(tc, a_truncated_model_file_is_rejected);
     tcase_add_test(tc, the_layer_profile_covers_every_block_once);

@@ -2,8 +2,9 @@
 
 The first N images of a folder are decoded once (torchvision.io) and written as PNGs, so both
 sides see the same pixels: these are the "decoded test tensors". PyTorch runs the model file
-(unfused, as exported by train_detect.py) in eval mode on them; `mobileone detect --conf T
---jsonl` runs the C pipeline on the PNGs. Per image, the two sets of detections must agree:
+(unfused, as exported by train_detect.py; the maps' first stage and the anchor scales from its
+embedded config) in eval mode on them; `mobileone detect --conf T --jsonl` runs the C pipeline
+on the PNGs. Per image, the two sets of detections must agree:
 each PyTorch detection has one C detection of the same class with every box coordinate within
 --box-tol px and the score within --score-tol, and no C detection is left over. A detection
 whose score is within --score-tol of the threshold may be missing on either side (it sits on
@@ -24,6 +25,7 @@ import torchvision.io as tvio
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import safetensors_io as st  # noqa: E402
+import ssdlite_ref as ssd_ref  # noqa: E402
 import train_detect as td  # noqa: E402
 
 
@@ -37,9 +39,16 @@ def load_model(path):
     if h != w:
         raise SystemExit("%s: a square input is expected, got %dx%d" % (path, h, w))
     det = cfg.get("detect", {})
-    min_ratio = det.get("anchors", {}).get("min_ratio", 0.2)
+    anchors = det.get("anchors", {})
+    min_ratio = anchors.get("min_ratio", 0.2)
+    first_stage = det.get("first_stage", 3)
     model = td.build_model(h, min_ratio, variant=cfg.get("variant", "s0"),
-                           num_classes=cfg["num_classes"])
+                           num_classes=cfg["num_classes"], first_stage=first_stage)
+    # The anchors as the C side makes them: the file's scales, else min..max over the levels.
+    levels = len(model.backbone.out_channels)
+    scales = anchors.get("scales") or ssd_ref.anchor_scales(levels, min_ratio,
+                                                            anchors.get("max_ratio", 0.95))
+    model.anchor_generator = ssd_ref.make_anchor_generator(levels, scales)
     model.load_state_dict(tensors)
     model.score_thresh = det.get("score_thresh", 0.001)
     model.nms_thresh = det.get("nms_thresh", 0.55)

@@ -151,7 +151,7 @@ class MobileOneBlock(nn.Module):
         """[Cin, Cin/groups, K, K] zeros with 1 at [i, i % (Cin/groups), K//2, K//2]."""
         per_group = self.cin // self.groups
         kernel = torch.zeros(self.cin, per_group, self.kernel_size, self.kernel_size,
-                             dtype=self.rbr_skip.weight.dtype)
+                             dtype=self.rbr_skip.weight.dtype, device=self.rbr_skip.weight.device)
         centre = self.kernel_size // 2
         for i in range(self.cin):
             kernel[i, i % per_group, centre, centre] = 1.0

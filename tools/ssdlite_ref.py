@@ -3,8 +3,10 @@
 The model is torchvision's `SSD` (0.14: torchvision.models.detection.ssd) with `SSDLiteHead`,
 `DefaultBoxGenerator([[2, 3]] * 6, 0.2, 0.95)` and `_extra_block` (ssdlite.py) around a MobileOne
 feature extractor from mobileone_ref.py: features = stage3 output (OS16) and stage4 output
-(OS32), then four extra blocks (512/256/256/128 channels for real models). BatchNorm of extras
-and heads: eps 1e-3, as torchvision's ssdlite320. ImageNet mean/std, score 0.001, NMS 0.55,
+(OS32), then four extra blocks (512/256/256/128 channels for real models); with first_stage 2,
+stage2's output (OS8) comes first (7 maps; the config's "detect.first_stage" and explicit anchor
+scales, "detect.anchors.scales"). BatchNorm of extras and heads: eps 1e-3, as torchvision's
+ssdlite320. ImageNet mean/std, score 0.001, NMS 0.55,
 top-k 300, 300 per image (architecture.md section 2).
 
 State-dict names are torchvision's: `backbone.stage0...` (Apple's MobileOne names under
@@ -52,10 +54,14 @@ BN_EPS = 0.001
 
 
 class MobileOneSSDFeatures(nn.Module):
-    """stage0..stage4 of a MobileOne (Apple's names) plus `extra`: six feature maps."""
+    """stage0..stage4 of a MobileOne (Apple's names) plus `extra`: the feature maps are the
+    outputs of stages first_stage..4 (3: OS16 and OS32, torchvision's choice; 2 adds an OS8
+    map for small objects), then those of the extra blocks."""
 
-    def __init__(self, mobileone, extra_widths=EXTRA_WIDTHS):
+    def __init__(self, mobileone, extra_widths=EXTRA_WIDTHS, first_stage=3):
         super().__init__()
+        if first_stage not in (2, 3):
+            raise ValueError("first_stage must be 2 or 3, not %r" % (first_stage,))
         for n in range(5):
             setattr(self, "stage%d" % n, getattr(mobileone, "stage%d" % n))
         norm = partial(nn.BatchNorm2d, eps=BN_EPS, momentum=0.03)
@@ -64,14 +70,14 @@ class MobileOneSSDFeatures(nn.Module):
             extra.append(_extra_block(cin, cout, norm))
             cin = cout
         self.extra = nn.ModuleList(extra)
-        self.out_channels = [mobileone.arch["widths"][3], mobileone.arch["widths"][4]] + \
-            list(extra_widths)
+        self.first_stage = first_stage
+        self.out_channels = list(mobileone.arch["widths"][first_stage:5]) + list(extra_widths)
 
     def forward(self, x):
         outs = []
         for n in range(5):
             x = getattr(self, "stage%d" % n)(x)
-            if n >= 3:
+            if n >= self.first_stage:
                 outs.append(x)
         for block in self.extra:
             x = block(x)
@@ -79,14 +85,26 @@ class MobileOneSSDFeatures(nn.Module):
         return OrderedDict((str(i), o) for i, o in enumerate(outs))
 
 
-def make_anchor_generator():
-    return DefaultBoxGenerator([[2, 3]] * 6, min_ratio=0.2, max_ratio=0.95)
+def anchor_scales(levels, min_ratio=0.2, max_ratio=0.95, small=None):
+    """The anchor scales of `levels` maps, torchvision's DefaultBoxGenerator rule (min_ratio
+    to max_ratio, evenly, then 1.0); with `small`, one more map in front at that scale (the
+    OS8 map), leaving the others' anchors as they were."""
+    n = levels - (small is not None)
+    s = [min_ratio + (max_ratio - min_ratio) * k / (n - 1.0) for k in range(n)] + [1.0]
+    return s if small is None else [small] + s
 
 
-def build_ssdlite(mobileone, num_classes, size_hw, extra_widths=EXTRA_WIDTHS, score_thresh=0.001):
+def make_anchor_generator(levels=6, scales=None):
+    if scales is None:
+        return DefaultBoxGenerator([[2, 3]] * levels, min_ratio=0.2, max_ratio=0.95)
+    return DefaultBoxGenerator([[2, 3]] * levels, scales=scales)
+
+
+def build_ssdlite(mobileone, num_classes, size_hw, extra_widths=EXTRA_WIDTHS, score_thresh=0.001,
+                  first_stage=3, scales=None):
     """torchvision SSD around a MobileOne; size_hw = (H, W) of the network input."""
-    features = MobileOneSSDFeatures(mobileone, extra_widths)
-    anchors = make_anchor_generator()
+    features = MobileOneSSDFeatures(mobileone, extra_widths, first_stage)
+    anchors = make_anchor_generator(len(features.out_channels), scales)
     norm = partial(nn.BatchNorm2d, eps=BN_EPS, momentum=0.03)
     head = SSDLiteHead(features.out_channels, anchors.num_anchors_per_location(), num_classes,
                        norm)
@@ -120,11 +138,12 @@ def randomize_head_(model, cls_scale, background_bias=0.0):
 
 def make_model(arch=None, variant=None, num_classes=91, size_hw=(320, 320),
                extra_widths=EXTRA_WIDTHS, seed=0, cls_scale=8.0, score_thresh=0.001,
-               background_bias=0.0):
+               background_bias=0.0, first_stage=3, scales=None):
     torch.manual_seed(seed)
     m1 = mo.MobileOne(variant=variant, arch=arch, num_classes=10)
     mg.randomize_(m1)
-    model = build_ssdlite(m1, num_classes, size_hw, extra_widths, score_thresh)
+    model = build_ssdlite(m1, num_classes, size_hw, extra_widths, score_thresh, first_stage,
+                          scales)
     randomize_head_(model, cls_scale, background_bias)
     return model.eval()
 
@@ -229,6 +248,11 @@ SMALL_CASES = {
                  "extra": (16, 16, 8, 8), "images": [(64, 96)], "seed": 12, "cls_scale": 8.0,
                  "config": {"class_names": ["__background__", "a", "b", "c", "d"],
                             "category_ids": [0, 3, 5, 7, 9]}},
+    # An OS8 map first (stage2's output: 7 levels), explicit anchor scales, non-square input.
+    "os8_64x96": {"arch": SMALL_ARCH, "num_classes": 21, "size": (64, 96),
+                  "extra": (8, 8, 8, 8), "images": [(64, 96), (50, 70)], "seed": 13,
+                  "cls_scale": 12.0, "config": {}, "first_stage": 2,
+                  "scales": anchor_scales(7, 0.1, 0.95, 0.05)},
 }
 ANCHOR_SIZES = [(320, 320), (300, 500)]
 
@@ -247,10 +271,15 @@ def write_case(out_dir, name, model, config, images, seed):
                 os.path.join(case_dir, "io_%dx%d.safetensors" % (h, w)))
 
 
-def detect_config(num_classes, size, variant="custom", extra=None, score_thresh=0.001):
+def detect_config(num_classes, size, variant="custom", extra=None, score_thresh=0.001,
+                  first_stage=3, scales=None):
     c = {"task": "detect", "variant": variant, "num_classes": num_classes,
          "input_size": list(size),
          "detect": {"score_thresh": score_thresh, "nms_thresh": 0.55, "topk": 300, "max_dets": 300}}
+    if first_stage != 3:
+        c["detect"]["first_stage"] = first_stage
+    if scales is not None:
+        c["detect"]["anchors"] = {"aspect_ratios": [[2, 3]], "scales": list(scales)}
     if extra:
         c.update(extra)
     return c
@@ -263,8 +292,12 @@ def make_small(out_dir):
                 model = make_model(arch=case["arch"], num_classes=case["num_classes"],
                                    size_hw=case["size"], extra_widths=case["extra"],
                                    seed=case["seed"] + 1000 * attempt,
-                                   cls_scale=case["cls_scale"])
-                config = detect_config(case["num_classes"], case["size"], extra=case["config"])
+                                   cls_scale=case["cls_scale"],
+                                   first_stage=case.get("first_stage", 3),
+                                   scales=case.get("scales"))
+                config = detect_config(case["num_classes"], case["size"], extra=case["config"],
+                                       first_stage=case.get("first_stage", 3),
+                                       scales=case.get("scales"))
                 write_case(out_dir, name, model, config, case["images"],
                            case["seed"] + 1000 * attempt)
                 break

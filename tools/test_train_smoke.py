@@ -139,6 +139,37 @@ class TrainSmoke(unittest.TestCase):
             dets = json.load(f)
         self.assertTrue(all(d["category_id"] in tc.CATEGORY_IDS for d in dets), out)
 
+    def test_detect_os8_map_from_a_six_map_export(self):
+        torch.manual_seed(3)
+        six = td.build_model(64, arch=SMALL_ARCH, extra_widths=(16, 16, 8, 8))
+        path6 = os.path.join(self.tmp, "det6.safetensors")
+        td.export(six, path6, 64, td.MIN_RATIO, variant="custom")
+        torch.manual_seed(4)
+        seven = td.build_model(64, arch=SMALL_ARCH, extra_widths=(16, 16, 8, 8), first_stage=2)
+        fresh = copy.deepcopy(seven.state_dict())
+        tc.init_model(seven, path6, td.head_shift(2))
+        got, was = seven.state_dict(), six.state_dict()
+        cls = "head.classification_head.module_list.%d.1.weight"
+        for level in range(6):  # the file's level l is the model's level l + 1
+            self.assertTrue(torch.equal(got[cls % (level + 1)], was[cls % level]))
+        self.assertTrue(torch.equal(got[cls % 0], fresh[cls % 0]))
+        self.assertTrue(torch.equal(got["backbone.stage2.0.rbr_conv.0.conv.weight"],
+                                    was["backbone.stage2.0.rbr_conv.0.conv.weight"]))
+        path7 = os.path.join(self.tmp, "det7.safetensors")
+        td.export(seven, path7, 64, td.MIN_RATIO, variant="custom", first_stage=2)
+        # A file that already has the OS8 map loads as it is (no shift).
+        again = td.build_model(64, arch=SMALL_ARCH, extra_widths=(16, 16, 8, 8), first_stage=2)
+        tc.init_model(again, path7, td.head_shift(2))
+        self.assertTrue(torch.equal(again.state_dict()[cls % 0], got[cls % 0]))
+        config = st.load_config(st.load(path7)[1])
+        self.assertEqual(config["detect"]["first_stage"], 2)
+        self.assertEqual(config["detect"]["anchors"]["scales"][:2], [td.SMALL_SCALE, 0.1])
+        self.assertEqual(len(config["detect"]["anchors"]["scales"]), 8)
+        x = [torch.rand(3, 64, 64)]
+        self.assertEqual(len(seven.eval()(x)), 1)
+        if self.binary:
+            self.assertIn("OS8 OS16 OS32", self._run_c("info", path7))
+
     def test_segment(self):
         ckpt = os.path.join(self.tmp, "seg")
         torch.manual_seed(3)

@@ -828,6 +828,9 @@ def add_train_args(p, batch, lr, epochs, size):
                         "GPU machine use several, e.g. 8)")
     p.add_argument("--channels-last", type=int, default=0, choices=[0, 1],
                    help="NHWC activations (1) or NCHW (0, default)")
+    p.add_argument("--amp", default="none", choices=["none", "bf16"],
+                   help="on a GPU, run the network (not the loss) in bf16 autocast "
+                        "(default none: F32)")
     p.add_argument("--fast-branches", type=int, default=1, choices=[0, 1],
                    help="run the k branches of a block as one conv (1, default; same maths)")
     p.add_argument("--export", metavar="OUT.safetensors",
@@ -847,6 +850,39 @@ def add_train_args(p, batch, lr, epochs, size):
                         "or F32), for a further schedule (ignored on --resume)")
 
 
+def _to_float(out):
+    if torch.is_tensor(out):
+        return out.float()
+    if isinstance(out, dict):
+        return type(out)((k, _to_float(v)) for k, v in out.items())
+    if isinstance(out, (list, tuple)):
+        return type(out)(_to_float(v) for v in out)
+    return out
+
+
+def autocast_modules(modules, amp, device):
+    """--amp bf16 on a GPU: each module's forward runs in bf16 autocast and hands on F32
+    outputs (so anchors, box targets and losses stay F32). Returns an undo function (a deep
+    copy of a wrapped module would call the original's forward)."""
+    if amp == "none" or device.type != "cuda":
+        if amp != "none":
+            print("--amp %s: only on a GPU; training in F32" % amp)
+        return lambda: None
+    for module in modules:
+        inner = module.forward
+
+        def forward(*a, _inner=inner, **k):
+            with torch.autocast("cuda", dtype=torch.bfloat16):
+                out = _inner(*a, **k)
+            return _to_float(out)
+        module.forward = forward
+
+    def undo():
+        for module in modules:
+            module.__dict__.pop("forward", None)
+    return undo
+
+
 def init_backbone(model, path):
     """Copies the backbone of a train_crops.py export (Apple's names) into model's
     `backbone.` weights; every tensor must find its place."""
@@ -862,12 +898,19 @@ def init_backbone(model, path):
     print("backbone initialized from %s (%d tensors)" % (path, len(moved)))
 
 
-def init_model(model, path):
+def init_model(model, path, rename=None):
     """Starts from a whole exported model (e.g. an F16 export, to train it further with a new
-    schedule): every tensor of the model must be in the file with its shape."""
+    schedule): every tensor of the model must be in the file with its shape. When the file
+    lacks some, rename(name) maps its names to the model's, and the model's tensors left
+    unfilled keep their init (a part the file's model lacks, e.g. a new SSD map)."""
     import safetensors_io as st
     tensors, _ = st.load(path)
     own = model.state_dict()
+    if rename is not None and any(k not in tensors for k in own):
+        tensors = {rename(k): v for k, v in tensors.items()}
+        fresh = [k for k in own if k not in tensors]
+        tensors.update({k: own[k] for k in fresh})
+        print("%s: %d tensors of the model not in the file keep their init" % (path, len(fresh)))
     missing = [k for k in own if k not in tensors]
     wrong = [k for k in own if k in tensors and tensors[k].shape != own[k].shape]
     if missing or wrong:
@@ -902,7 +945,7 @@ def prepare_model(model, args, device):
     return model
 
 
-def train(args, model, data, loss_fn, loss_keys, title):
+def train(args, model, data, loss_fn, loss_keys, title, init_rename=None):
     """Trains model on data: loss_fn(model, [items], device) -> dict of losses (summed).
     Returns (model, done): done is False when the session stopped before the last epoch."""
     device = pick_device(args.device)
@@ -932,7 +975,7 @@ def train(args, model, data, loss_fn, loss_keys, title):
     if ckpt is None and getattr(args, "init_backbone", None):
         init_backbone(model, args.init_backbone)
     if ckpt is None and getattr(args, "init_from", None):
-        init_model(model, args.init_from)
+        init_model(model, args.init_from, init_rename)
     log = None if args.bench else LossLog(args.ckpt, ["loss"] + loss_keys, step)
     stop = StopFlag()
     t_session = time.time()

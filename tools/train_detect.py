@@ -24,6 +24,7 @@ the results next to the export. See models/README.md for the schedule.
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -45,14 +46,20 @@ NUM_CLASSES = 7
 CLASS_NAMES = ["__background__"] + tc.CLASS_NAMES
 CATEGORY_IDS = [0] + tc.CATEGORY_IDS
 MIN_RATIO, MAX_RATIO = 0.1, 0.95
+SMALL_SCALE = 0.05  # the OS8 map's anchors (--first-stage 2): 16 px at 320
 
 
 def build_model(size, min_ratio=MIN_RATIO, variant="s0", arch=None, extra_widths=None,
-                num_classes=NUM_CLASSES):
-    """The unfused MobileOne-SSDLite, torchvision's init for extras and heads (normal 0.03)."""
+                num_classes=NUM_CLASSES, first_stage=3, small_scale=SMALL_SCALE):
+    """The unfused MobileOne-SSDLite, torchvision's init for extras and heads (normal 0.03).
+    first_stage 2 adds an OS8 map (stage 2's output) in front, its anchors at small_scale."""
     backbone = mo.MobileOne(variant=variant if arch is None else None, arch=arch, num_classes=1)
-    features = ssd_ref.MobileOneSSDFeatures(backbone, extra_widths or ssd_ref.EXTRA_WIDTHS)
-    anchors = DefaultBoxGenerator([[2, 3]] * 6, min_ratio=min_ratio, max_ratio=MAX_RATIO)
+    features = ssd_ref.MobileOneSSDFeatures(backbone, extra_widths or ssd_ref.EXTRA_WIDTHS,
+                                            first_stage)
+    levels = len(features.out_channels)
+    scales = ssd_ref.anchor_scales(levels, min_ratio, MAX_RATIO,
+                                   small_scale if first_stage == 2 else None)
+    anchors = ssd_ref.make_anchor_generator(levels, scales)
     norm = partial(nn.BatchNorm2d, eps=ssd_ref.BN_EPS, momentum=0.03)
     head = SSDLiteHead(features.out_channels, anchors.num_anchors_per_location(), num_classes,
                        norm)
@@ -66,22 +73,40 @@ def build_model(size, min_ratio=MIN_RATIO, variant="s0", arch=None, extra_widths
                detections_per_img=300, topk_candidates=300)
 
 
-def export_config(size, min_ratio, variant="s0"):
+def export_config(size, min_ratio, variant="s0", first_stage=3, small_scale=SMALL_SCALE):
+    anchors = {"aspect_ratios": [[2, 3]], "min_ratio": min_ratio, "max_ratio": MAX_RATIO}
+    detect = {"score_thresh": 0.001, "nms_thresh": 0.55, "topk": 300, "max_dets": 300,
+              "anchors": anchors}
+    if first_stage != 3:
+        # The C side reads the maps' first stage and every scale (a map more than min/max
+        # describe); min_ratio and max_ratio stay for the reader.
+        detect["first_stage"] = first_stage
+        anchors["scales"] = ssd_ref.anchor_scales(7, min_ratio, MAX_RATIO, small_scale)
     return {"task": "detect", "variant": variant, "input_size": [size, size],
             "num_classes": NUM_CLASSES, "class_names": CLASS_NAMES, "category_ids": CATEGORY_IDS,
-            "mean": tc.IMAGENET_MEAN, "std": tc.IMAGENET_STD,
-            "detect": {"score_thresh": 0.001, "nms_thresh": 0.55, "topk": 300, "max_dets": 300,
-                       "anchors": {"aspect_ratios": [[2, 3]], "min_ratio": min_ratio,
-                                   "max_ratio": MAX_RATIO}}}
+            "mean": tc.IMAGENET_MEAN, "std": tc.IMAGENET_STD, "detect": detect}
 
 
-def export(model, path, size, min_ratio, variant="s0"):
+def export(model, path, size, min_ratio, variant="s0", first_stage=3, small_scale=SMALL_SCALE):
     sd = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     tmp = path + ".tmp"
-    st.save_state_dict(tmp, sd, export_config(size, min_ratio, variant))
+    st.save_state_dict(tmp, sd, export_config(size, min_ratio, variant, first_stage,
+                                              small_scale))
     os.replace(tmp, path)
     print("exported %s (%d tensors, unfused)" % (path, len(sd)))
+
+
+def head_shift(first_stage):
+    """init_from's renaming: a file without the OS8 map fills levels 1.. of a model with it
+    (its level 0 keeps the fresh init)."""
+    if first_stage == 3:
+        return None
+    pat = re.compile(r"^(head\.(?:classification|regression)_head\.module_list\.)(\d+)\.")
+
+    def rename(name):
+        return pat.sub(lambda m: "%s%d." % (m.group(1), int(m.group(2)) + 1), name)
+    return rename
 
 
 def loss_fn(model, items, device):
@@ -160,7 +185,8 @@ def check_with_c(binary, model_path, val, limit, work_dir):
 
 
 def build_for_args(args):
-    model = build_model(args.size, args.min_ratio)
+    model = build_model(args.size, args.min_ratio, first_stage=args.first_stage,
+                        small_scale=args.small_scale)
     if args.channels_last:
         model.backbone.register_forward_pre_hook(
             lambda mod, inp: (inp[0].contiguous(memory_format=torch.channels_last),))
@@ -173,14 +199,22 @@ def main():
     p.add_argument("--min-ratio", type=float, default=MIN_RATIO,
                    help="smallest anchor scale (default %g; torchvision's ssdlite320: 0.2)"
                         % MIN_RATIO)
+    p.add_argument("--first-stage", type=int, default=3, choices=[2, 3],
+                   help="the backbone stage of the first SSD map: 3 (OS16, default) or 2 (adds "
+                        "an OS8 map for small objects)")
+    p.add_argument("--small-scale", type=float, default=SMALL_SCALE,
+                   help="--first-stage 2: the OS8 map's anchor scale (default %g)" % SMALL_SCALE)
     args, device, model = tc.start(p, build_for_args, "MobileOne-S0 SSDLite")
     data = tc.DetectionData(args.train, (args.size, args.size), args.seed, True, args.limit)
+    undo_amp = tc.autocast_modules([model.backbone, model.head], args.amp, device)
     model, done = tc.train(args, model, data, loss_fn, ["bbox_regression", "classification"],
-                           "MobileOne-S0 SSDLite on synth")
+                           "MobileOne-S0 SSDLite on synth", head_shift(args.first_stage))
+    undo_amp()
     if args.bench or not done:
         return
     if args.export:
-        export(model, args.export, args.size, args.min_ratio)
+        export(model, args.export, args.size, args.min_ratio, "s0", args.first_stage,
+               args.small_scale)
         summary = {"python_val": evaluate(model, args, device, os.path.join(args.ckpt, "val"))}
         binary = tc.find_binary(args.mobileone)
         if binary:
