@@ -17,9 +17,14 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import train_common as tc  # noqa: E402
 
 
-def join(paths, keys):
-    rows, images0, hours0 = [], 0, 0.0
-    for phase, path in enumerate(paths, 1):
+def join(paths, keys, base=None):
+    """base: an earlier joined log (OUT_loss.csv) that the phases continue."""
+    rows, images0, hours0, phase0 = [], 0, 0.0, 0
+    if base:
+        rows = tc.read_log(base)
+        images0, hours0 = int(rows[-1]["images"]), float(rows[-1]["hours"])
+        phase0 = int(rows[-1]["phase"])
+    for phase, path in enumerate(paths, phase0 + 1):
         log = tc.read_log(path)
         if not log:
             raise SystemExit("%s: no rows" % path)
@@ -38,13 +43,17 @@ def main():
     p.add_argument("--out", required=True, help="prefix: writes OUT_loss.csv, OUT_loss.png")
     p.add_argument("--keys", required=True, help="loss columns, comma-separated")
     p.add_argument("--title", default="")
+    p.add_argument("--base", metavar="JOINED.csv",
+                   help="an earlier joined log (this script's OUT_loss.csv) that the phases "
+                        "continue: its rows first, the new phases numbered after its last")
     p.add_argument("logs", nargs="+", help="the phases' loss.csv, in order")
     args = p.parse_args()
     keys = args.keys.split(",")
-    rows = join(args.logs, keys)
+    rows = join(args.logs, keys, args.base)
     out_csv = args.out + "_loss.csv"
     with open(out_csv, "w", newline="") as f:
-        w = csv.DictWriter(f, ["phase", "images", "step", "lr"] + keys + ["hours"])
+        w = csv.DictWriter(f, ["phase", "images", "step", "lr"] + keys + ["hours"],
+                           extrasaction="ignore")
         w.writeheader()
         w.writerows(rows)
     tc.plot_log(out_csv, args.out + "_loss.png", keys, args.title, x="images")
