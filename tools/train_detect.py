@@ -49,6 +49,14 @@ MIN_RATIO, MAX_RATIO = 0.1, 0.95
 SMALL_SCALE = 0.05  # the OS8 map's anchors (--first-stage 2): 16 px at 320
 
 
+def anchor_scales(min_ratio, first_stage=3, small_scale=SMALL_SCALE):
+    """Every map's anchor scale and the closing 1.0: torchvision's rule over the six maps of
+    first_stage 3, and with first_stage 2 the OS8 map's small_scale in front of them."""
+    levels = 5 - first_stage + len(ssd_ref.EXTRA_WIDTHS)
+    return ssd_ref.anchor_scales(levels, min_ratio, MAX_RATIO,
+                                 small_scale if first_stage == 2 else None)
+
+
 def build_model(size, min_ratio=MIN_RATIO, variant="s0", arch=None, extra_widths=None,
                 num_classes=NUM_CLASSES, first_stage=3, small_scale=SMALL_SCALE):
     """The unfused MobileOne-SSDLite, torchvision's init for extras and heads (normal 0.03).
@@ -56,10 +64,8 @@ def build_model(size, min_ratio=MIN_RATIO, variant="s0", arch=None, extra_widths
     backbone = mo.MobileOne(variant=variant if arch is None else None, arch=arch, num_classes=1)
     features = ssd_ref.MobileOneSSDFeatures(backbone, extra_widths or ssd_ref.EXTRA_WIDTHS,
                                             first_stage)
-    levels = len(features.out_channels)
-    scales = ssd_ref.anchor_scales(levels, min_ratio, MAX_RATIO,
-                                   small_scale if first_stage == 2 else None)
-    anchors = ssd_ref.make_anchor_generator(levels, scales)
+    anchors = ssd_ref.make_anchor_generator(len(features.out_channels),
+                                            anchor_scales(min_ratio, first_stage, small_scale))
     norm = partial(nn.BatchNorm2d, eps=ssd_ref.BN_EPS, momentum=0.03)
     head = SSDLiteHead(features.out_channels, anchors.num_anchors_per_location(), num_classes,
                        norm)
@@ -81,7 +87,7 @@ def export_config(size, min_ratio, variant="s0", first_stage=3, small_scale=SMAL
         # The C side reads the maps' first stage and every scale (a map more than min/max
         # describe); min_ratio and max_ratio stay for the reader.
         detect["first_stage"] = first_stage
-        anchors["scales"] = ssd_ref.anchor_scales(7, min_ratio, MAX_RATIO, small_scale)
+        anchors["scales"] = anchor_scales(min_ratio, first_stage, small_scale)
     return {"task": "detect", "variant": variant, "input_size": [size, size],
             "num_classes": NUM_CLASSES, "class_names": CLASS_NAMES, "category_ids": CATEGORY_IDS,
             "mean": tc.IMAGENET_MEAN, "std": tc.IMAGENET_STD, "detect": detect}

@@ -16,8 +16,7 @@
 # detect8: the detector with an OS8 map, --first-stage 2); DET_INIT / SEG_INIT: start that
 # model from a whole export instead of BACKBONE.pt (a further schedule; a detector export
 # without the OS8 map starts detect8 too, its new map fresh), DET_LR / SEG_LR its peak lr;
-# DET_AMP / DET8_AMP: none or bf16 (defaults none / bf16; a bf16 run that fails runs again in
-# F32); VAL_IMAGES: make a val split (seed 2) of that many images and score the detectors on
+# DET_AMP / DET8_AMP: none or bf16 (defaults none / bf16); VAL_IMAGES: make a val split (seed 2) of that many images and score the detectors on
 # it in Python; SEG_TEST_SIZE the segmenter's input size at inference (default 384: see
 # models/), SEG_TEST_FLIP its test-time flipping (default 1).
 set -eu
@@ -60,25 +59,15 @@ keep() {  # NAME
         "$py" "$here/half.py" "$work/${1}_f32.safetensors" "$out/$1.safetensors"
 }
 
-# One detector run; with --amp bf16, a run that fails before its export is run again in F32
-# on the time left.
 detect() {  # NAME FIRST_STAGE AMP
-    t=$(date +%s)
-    if PYTHONUNBUFFERED=1 "$py" "$here/train_detect.py" --train "$train" $val \
+    status=0
+    PYTHONUNBUFFERED=1 "$py" "$here/train_detect.py" --train "$train" $val \
         --ckpt "$work/$1" --seed 1 --threads 2 --workers "$workers" --batch 64 \
         --lr "${DET_LR:-3e-3}" --epochs 1000 --time-budget "$minutes" --log-every 20 \
         $det_init --first-stage "$2" --amp "$3" --export "$work/${1}_f32.safetensors" \
-        >"$out/$1.log" 2>&1; then
-        keep "$1"
-        return 0
-    fi
-    # Not again when training itself ended (the export is there) or too little time is left.
-    [ "$3" = bf16 ] && [ ! -f "$work/${1}_f32.safetensors" ] || { keep "$1"; return 1; }
-    left=$(echo "$minutes $t $(date +%s)" | awk '{print $1 - ($3 - $2) / 60 - 0.5}')
-    [ "$(echo "$left" | awk '{print ($1 >= 1)}')" = 1 ] || return 1
-    echo "$1: bf16 failed; again in F32 for $left minutes" >>"$out/$1.log"
-    mv "$out/$1.log" "$out/$1.bf16.log" && rm -rf "$work/$1"
-    minutes=$left detect "$1" "$2" none
+        >"$out/$1.log" 2>&1 || status=$?
+    keep "$1"
+    return $status
 }
 
 segment() {
