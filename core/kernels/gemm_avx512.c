@@ -161,6 +161,7 @@ typedef struct igemm_job {
     const mo_conv_op *stem;
     const float *image;
     int32_t image_h, image_w, in_row0;
+    int32_t stem_items, stem_runs, band_rows; /* items, runs of them (one a thread), band */
 } igemm_job;
 
 static void tile_pixels(const igemm_job *j, int64_t p0, int32_t m_count, int32_t *oy, int32_t *ox) {
@@ -448,18 +449,31 @@ static void dw_input_rows(const igemm_job *j, int64_t item, int32_t *lo, int32_t
     if (*hi > j->dw_in_h) *hi = j->dw_in_h;
 }
 
-/* A work item of a stem-fused job: the stem's output rows that its depthwise outputs read go
- * into a band on this thread's stack (L2), then the item runs as a fused one reading them. */
-static void stem_igemm_item(void *ctx, int64_t item) {
+/* A run of consecutive work items of a stem-fused job, in one thread: each item's outputs
+ * read a band of the stem's output rows, computed into this thread's stack (L2), then the item
+ * runs as a fused one reading them. Stride-2 windows make neighbouring bands share a row: it
+ * is moved to the front of the band, not computed again (the stem did 1/8 more work). */
+static void stem_igemm_run(void *ctx, int64_t run) {
     const igemm_job *j = ctx;
-    int32_t lo, hi;
-    dw_input_rows(j, item, &lo, &hi);
-    float band[(size_t)(hi - lo) * j->dw_in_w * j->stem->geom.cout];
-    f32_direct_rows_avx512(j->stem, band, lo, hi, j->image, j->image_h, j->image_w);
-    igemm_job local = *j;
-    local.in = band;
-    local.in_row0 = lo;
-    igemm_item(&local, item);
+    const int64_t begin = run * j->stem_items / j->stem_runs;
+    const int64_t end = (run + 1) * j->stem_items / j->stem_runs;
+    const size_t row = (size_t)j->dw_in_w * j->stem->geom.cout;
+    float band[(size_t)j->band_rows * row];
+    int32_t band_lo = 0, band_hi = 0; /* the stem rows the band holds */
+    for (int64_t item = begin; item < end; item++) {
+        int32_t lo, hi;
+        dw_input_rows(j, item, &lo, &hi);
+        int32_t kept = band_lo <= lo && lo < band_hi ? band_hi - lo : 0;
+        if (kept > hi - lo) kept = hi - lo;
+        memmove(band, band + (size_t)(lo - band_lo) * row, sizeof(float) * kept * row);
+        f32_direct_rows_avx512(j->stem, band + kept * row, lo + kept, hi, j->image, j->image_h,
+                               j->image_w);
+        band_lo = lo, band_hi = hi;
+        igemm_job local = *j;
+        local.in = band;
+        local.in_row0 = lo;
+        igemm_item(&local, item);
+    }
 }
 
 /* The output rows or columns [lo, hi) whose tap at offset `at` (tap index x dilation) reads
@@ -605,15 +619,18 @@ static int run_stem_fused(igemm_job *j, mo_threadpool *pool) {
     j->tiles_per_item = (j->tiles + chunks - 1) / chunks;
     j->panels_per_item = j->panels;
     j->panel_chunks = 1;
-    const int64_t items = (j->tiles + j->tiles_per_item - 1) / j->tiles_per_item;
-    for (int64_t item = 0; item < items; item++) {
+    j->stem_items = (j->tiles + j->tiles_per_item - 1) / j->tiles_per_item;
+    j->stem_runs = threads < j->stem_items ? threads : j->stem_items;
+    j->band_rows = 0;
+    for (int64_t item = 0; item < j->stem_items; item++) {
         int32_t lo, hi;
         dw_input_rows(j, item, &lo, &hi);
-        if ((int64_t)(hi - lo) * j->dw_in_w * j->stem->geom.cout * (int64_t)sizeof(float) >
-            STEM_BAND_MAX_BYTES)
-            return 0;
+        if (hi - lo > j->band_rows) j->band_rows = hi - lo;
     }
-    mo_threadpool_run(pool, items, stem_igemm_item, j);
+    if ((int64_t)j->band_rows * j->dw_in_w * j->stem->geom.cout * (int64_t)sizeof(float) >
+        STEM_BAND_MAX_BYTES)
+        return 0;
+    mo_threadpool_run(pool, j->stem_runs, stem_igemm_run, j);
     return 1;
 }
 
