@@ -90,22 +90,11 @@ START_TEST(pointwise_and_dense_match_the_reference_on_awkward_sizes) {
 END_TEST
 
 START_TEST(a_deep_pointwise_conv_spans_several_depth_blocks) {
-    /* 5x9 runs 10-row tiles; 7x7 runs 7-row tiles, which take two panels at a time (64 + 6) */
-    static const int32_t sizes[][2] = {{5, 9}, {7, 7}};
-    for (int s = 0; s < 2; s++) {
-        mo_conv_geom g = {.in_h = sizes[s][0],
-                          .in_w = sizes[s][1],
-                          .cin = 700,
-                          .cout = 70,
-                          .kernel = 1,
-                          .stride = 1,
-                          .pad = 0,
-                          .dilation = 1,
-                          .groups = 1};
-        for (int f = 0; f < N_FAST; f++)
-            ck_assert_msg(compare(&g, MO_ACT_NONE, fast_kernels[f], NULL, NULL) < 1e-5, "%s %dx%d",
-                          fast_names[f], g.in_h, g.in_w);
-    }
+    mo_conv_geom g = {.in_h = 5, .in_w = 9, .cin = 700, .cout = 70, .kernel = 1, .stride = 1,
+                      .pad = 0, .dilation = 1, .groups = 1};
+    for (int f = 0; f < N_FAST; f++)
+        ck_assert_msg(compare(&g, MO_ACT_NONE, fast_kernels[f], NULL, NULL) < 1e-5, "%s",
+                      fast_names[f]);
 }
 END_TEST
 

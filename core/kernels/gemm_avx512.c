@@ -26,74 +26,76 @@
 #define A_KC 256
 #define A_KC_DEEP 528
 
-/* C[m_count x n] = (first ? bias : C) + A[MR][KC] B[kc][n], with the activation on the last
+/* C[m_count x n] = (first ? bias : C) + A[MR][KC] B[kc][NR], with the activation on the last
  * depth block, where C's row m starts at c[m] + col (output pixels need not be adjacent). Rows
- * past m_count are computed and not stored. MR (the tile height) and VECS, the 16-column
- * vectors computed (1 to 4, columns past n masked), are constants at each call site. Up to two
- * vectors come from the panel b; 7-row tiles take the next panel, b2, too: 28 accumulators,
- * each broadcast of A feeding four FMAs (the 7x7 maps of the last stage ran 2-8 % faster).
- * VECS = 1 computes only a panel's first 16 columns: the last panel of a layer whose width is
- * 16 more than a multiple of 32 (48, 546). With prefetch set, the same depth of the next block
- * of B is fetched into L2 along the way: wide layers on small maps stream their weights from
- * memory, and the hardware prefetcher alone stalls at each new panel. */
+ * past m_count are computed and not stored. MR (the
+ * tile height) and halves are constants at each call site; with halves = 1 only the panel's
+ * first 16 columns are computed: the last panel of a layer whose width is 16 more than a
+ * multiple of 32 (48, 546). With prefetch set, the same depth of the next block of B is
+ * fetched into L2 along the way: wide layers on small maps stream their weights from memory,
+ * and the hardware prefetcher alone stalls at each new panel. */
 static inline __attribute__((always_inline)) void
-kernel_mxn(int32_t kc, const float *a, const float *b, const float *b2, float *const *c,
-           int32_t col, int32_t m_count, int32_t n, const float *bias, int first, int last,
-           mo_act act, const float *prefetch, const int MR, const int VECS, const int AS) {
-    __m512 acc[GEMM_MR][4];
-    __mmask16 mask[4];
-    for (int v = 0; v < VECS; v++)
-        mask[v] = lanes(n - 16 * v);
+kernel_mxn(int32_t kc, const float *a, const float *b, float *const *c, int32_t col,
+           int32_t m_count, __mmask16 mask0, __mmask16 mask1, const float *bias, int first,
+           int last, mo_act act, const float *prefetch, const int MR, const int halves,
+           const int AS) {
+    __m512 acc0[GEMM_MR], acc1[GEMM_MR];
+    if (first) {
+        __m512 b0 = _mm512_loadu_ps(bias), b1 = _mm512_loadu_ps(bias + 16);
 #pragma GCC unroll 14
-    for (int m = 0; m < MR; m++) {
-        const int mm = m < m_count ? m : 0;
-#pragma GCC unroll 4
-        for (int v = 0; v < VECS; v++)
-            acc[m][v] =
-                _mm512_maskz_loadu_ps(mask[v], first ? bias + 16 * v : c[mm] + col + 16 * v);
+        for (int m = 0; m < MR; m++) {
+            acc0[m] = b0;
+            if (halves == 2) acc1[m] = b1;
+        }
+    } else {
+#pragma GCC unroll 14
+        for (int m = 0; m < MR; m++) {
+            int mm = m < m_count ? m : 0;
+            acc0[m] = _mm512_maskz_loadu_ps(mask0, c[mm] + col);
+            if (halves == 2) acc1[m] = _mm512_maskz_loadu_ps(mask1, c[mm] + col + 16);
+        }
     }
     for (int32_t k = 0; k < kc; k++) {
         if (prefetch) {
             _mm_prefetch((const char *)(prefetch + (size_t)k * GEMM_NR), _MM_HINT_T1);
             _mm_prefetch((const char *)(prefetch + (size_t)k * GEMM_NR + 16), _MM_HINT_T1);
         }
-        __m512 bv[4];
-#pragma GCC unroll 4
-        for (int v = 0; v < VECS; v++)
-            bv[v] = _mm512_loadu_ps((v < 2 ? b : b2) + (size_t)k * GEMM_NR + 16 * (v & 1));
+        __m512 b0 = _mm512_loadu_ps(b + (size_t)k * GEMM_NR);
+        __m512 b1 = halves == 2 ? _mm512_loadu_ps(b + (size_t)k * GEMM_NR + 16) : b0;
 #pragma GCC unroll 14
         for (int m = 0; m < MR; m++) {
-            const __m512 av = _mm512_set1_ps(a[m * AS + k]);
-#pragma GCC unroll 4
-            for (int v = 0; v < VECS; v++)
-                acc[m][v] = _mm512_fmadd_ps(av, bv[v], acc[m][v]);
+            __m512 av = _mm512_set1_ps(a[m * AS + k]);
+            acc0[m] = _mm512_fmadd_ps(av, b0, acc0[m]);
+            if (halves == 2) acc1[m] = _mm512_fmadd_ps(av, b1, acc1[m]);
         }
     }
 #pragma GCC unroll 14
     for (int m = 0; m < MR; m++) {
         if (m >= m_count) break;
-#pragma GCC unroll 4
-        for (int v = 0; v < VECS; v++)
-            _mm512_mask_storeu_ps(c[m] + col + 16 * v, mask[v],
-                                  last ? activate(acc[m][v], act) : acc[m][v]);
+        __m512 v0 = acc0[m];
+        if (last) v0 = activate(v0, act);
+        _mm512_mask_storeu_ps(c[m] + col, mask0, v0);
+        if (halves == 2) {
+            __m512 v1 = acc1[m];
+            if (last) v1 = activate(v1, act);
+            _mm512_mask_storeu_ps(c[m] + col + 16, mask1, v1);
+        }
     }
 }
 
-#define KERNEL(MR, VECS, AS)                                                                       \
-    static void kernel_##MR##x##VECS##_##AS(                                                       \
-        int32_t kc, const float *a, const float *b, const float *b2, float *const *c, int32_t col, \
-        int32_t m_count, int32_t n, const float *bias, int first, int last, mo_act act,            \
+#define KERNEL(MR, HALVES, AS)                                                                     \
+    static void kernel_##MR##x##HALVES##_##AS(                                                     \
+        int32_t kc, const float *a, const float *b, float *const *c, int32_t col, int32_t m_count, \
+        __mmask16 mask0, __mmask16 mask1, const float *bias, int first, int last, mo_act act,      \
         const float *prefetch) {                                                                   \
-        kernel_mxn(kc, a, b, b2, c, col, m_count, n, bias, first, last, act, prefetch, MR, VECS,   \
-                   AS);                                                                            \
+        kernel_mxn(kc, a, b, c, col, m_count, mask0, mask1, bias, first, last, act, prefetch, MR,  \
+                   HALVES, AS);                                                                    \
     }
 #define KERNELS(AS)                                                                                \
     KERNEL(14, 2, AS)                                                                              \
     KERNEL(14, 1, AS)                                                                              \
     KERNEL(10, 2, AS)                                                                              \
     KERNEL(10, 1, AS)                                                                              \
-    KERNEL(7, 4, AS)                                                                               \
-    KERNEL(7, 3, AS)                                                                               \
     KERNEL(7, 2, AS)                                                                               \
     KERNEL(7, 1, AS)                                                                               \
     KERNEL(4, 2, AS)                                                                               \
@@ -102,30 +104,28 @@ KERNELS(256)
 KERNELS(528)
 _Static_assert(A_KC == 256 && A_KC_DEEP == 528, "the kernels are instantiated for these strides");
 
-typedef void (*kernel_fn)(int32_t kc, const float *a, const float *b, const float *b2,
-                          float *const *c, int32_t col, int32_t m_count, int32_t n,
-                          const float *bias, int first, int last, mo_act act,
-                          const float *prefetch);
+typedef void (*kernel_fn)(int32_t kc, const float *a, const float *b, float *const *c, int32_t col,
+                          int32_t m_count, __mmask16 mask0, __mmask16 mask1, const float *bias,
+                          int first, int last, mo_act act, const float *prefetch);
 
 /* The tile heights there are kernels for; choose_mr picks one per layer. */
 static const int32_t mr_options[] = {14, 10, 7, 4};
 
-/* [deep stride][tile height, as mr_options][vectors - 1]; only 7-row tiles take two panels */
-static const kernel_fn kernels[2][4][4] = {
-    {{kernel_14x1_256, kernel_14x2_256},
-     {kernel_10x1_256, kernel_10x2_256},
-     {kernel_7x1_256, kernel_7x2_256, kernel_7x3_256, kernel_7x4_256},
-     {kernel_4x1_256, kernel_4x2_256}},
-    {{kernel_14x1_528, kernel_14x2_528},
-     {kernel_10x1_528, kernel_10x2_528},
-     {kernel_7x1_528, kernel_7x2_528, kernel_7x3_528, kernel_7x4_528},
-     {kernel_4x1_528, kernel_4x2_528}},
+/* [deep stride][tile height, as mr_options][one half] */
+static const kernel_fn kernels[2][4][2] = {
+    {{kernel_14x2_256, kernel_14x1_256},
+     {kernel_10x2_256, kernel_10x1_256},
+     {kernel_7x2_256, kernel_7x1_256},
+     {kernel_4x2_256, kernel_4x1_256}},
+    {{kernel_14x2_528, kernel_14x1_528},
+     {kernel_10x2_528, kernel_10x1_528},
+     {kernel_7x2_528, kernel_7x1_528},
+     {kernel_4x2_528, kernel_4x1_528}},
 };
 
-/* The kernel for a tile of mr rows by n columns (n up to 64 with 7 rows, else up to 32). */
 static kernel_fn kernel_for(int32_t mr, int32_t n, int32_t a_stride) {
     const int height = mr == 14 ? 0 : mr == 10 ? 1 : mr == 7 ? 2 : 3;
-    return kernels[a_stride == A_KC_DEEP][height][(n + 15) / 16 - 1];
+    return kernels[a_stride == A_KC_DEEP][height][n <= 16];
 }
 
 /* The tile height for a layer of `pixels` outputs: the tallest tile (it loads B least often
@@ -351,17 +351,12 @@ static void multiply_block(const igemm_job *j, const float *apack, int32_t k0, i
     const int32_t cout = op->geom.cout;
     const float *bias = op->packed + (size_t)j->panels * j->k_total * GEMM_NR;
     for (int32_t panel = panel_begin; panel < panel_end; panel++) {
-        /* 7-row tiles take two panels at a time */
-        const int32_t width = j->mr == 7 && panel + 1 < panel_end ? 2 * GEMM_NR : GEMM_NR;
-        const int32_t n0 = panel * GEMM_NR, n = cout - n0 < width ? cout - n0 : width;
+        int32_t n0 = panel * GEMM_NR, n = cout - n0 < GEMM_NR ? cout - n0 : GEMM_NR;
         const float *b = op->packed + ((size_t)panel * j->k_total + k0) * GEMM_NR;
-        const float *b2 = width > GEMM_NR ? b + (size_t)j->k_total * GEMM_NR : b;
-        if (width > GEMM_NR) panel++;
-        const float *next = prefetch && panel + 1 < j->panels
-                                ? op->packed + ((size_t)(panel + 1) * j->k_total + k0) * GEMM_NR
-                                : NULL;
-        kernel_for(j->mr, n, j->a_stride)(kc, apack, b, b2, c, n0, m_count, n, bias + n0, first,
-                                          last, op->act, next);
+        const float *next =
+            prefetch && panel + 1 < j->panels ? b + (size_t)j->k_total * GEMM_NR : NULL;
+        kernel_for(j->mr, n, j->a_stride)(kc, apack, b, c, n0, m_count, lanes(n), lanes(n - 16),
+                                          bias + n0, first, last, op->act, next);
     }
 }
 
