@@ -3,13 +3,14 @@ statistics randomized), fused by the reference, written three ways -- our safete
 (for ONNX Runtime) and frozen TorchScript timings -- plus an input and the reference output.
 
 Tasks: classify (MobileOne + linear, logits), detect (SSDLite at 320x320: the network up to
-the head outputs, no anchors or NMS) and segment (DeepLabv3 at OS16: the network up to the
+the head outputs, no anchors or NMS; with --first-stage 2 the seven-map SSDLite whose first map
+is stage 2's OS8 output, as the shipped detector) and segment (DeepLabv3 at OS16: the network up to the
 classifier's stride-16 logits, without the final upsample). Each engine times the same part.
 
 usage: export_models.py --out DIR --task classify --variants s0,s1 --size 224 --threads 1,2
 Prints one JSON line per (variant, threads) with TorchScript's median, and writes
 DIR/<name>/{model.safetensors, model.onnx, input.bin, logits.bin}, name = variant for
-classify, det_<variant> or seg_<variant> otherwise.
+classify, det_<variant> (det8_<variant> with the OS8 map) or seg_<variant> otherwise.
 """
 import argparse
 import json
@@ -51,7 +52,7 @@ class SegmentNetwork(torch.nn.Module):
         return self.classifier(self.backbone.forward_stages(x)[4])
 
 
-def build(task, variant, size, seed):
+def build(task, variant, size, seed, first_stage=3):
     """(name, unfused model, fused network to time, config)."""
     if task == "classify":
         model = make_goldens.make_model(variant=variant, num_classes=1000, seed=seed)
@@ -59,11 +60,15 @@ def build(task, variant, size, seed):
                   "input_size": [size, size]}
         return variant, model, mo.reparameterize_model(model).eval(), config
     if task == "detect":
+        # the OS8 map's anchors as the shipped detector's (they do not change the timed part)
+        scales = ssdlite_ref.anchor_scales(7, 0.1, 0.95, 0.05) if first_stage == 2 else None
         model = ssdlite_ref.make_model(variant=variant, num_classes=91, size_hw=(size, size),
-                                       seed=seed)
+                                       seed=seed, first_stage=first_stage, scales=scales)
         fused = ssdlite_ref.fused_copy(model)
-        config = ssdlite_ref.detect_config(91, (size, size), variant)
-        return "det_" + variant, fused, DetectNetwork(fused).eval(), config
+        config = ssdlite_ref.detect_config(91, (size, size), variant, first_stage=first_stage,
+                                           scales=scales)
+        name = ("det8_" if first_stage == 2 else "det_") + variant
+        return name, fused, DetectNetwork(fused).eval(), config
     model = deeplabv3_ref.make_model(seed, variant=variant, num_classes=21, output_stride=16)
     fused = deeplabv3_ref.fused_copy(model)
     config = deeplabv3_ref.config_for(21, (size, size), 16, None, variant)
@@ -107,10 +112,13 @@ def main():
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--runs", type=int, default=50)
     ap.add_argument("--warmup", type=int, default=5)
+    ap.add_argument("--first-stage", type=int, default=3, choices=[2, 3],
+                    help="detect: 2 adds the OS8 map in front (seven maps)")
     ap.add_argument("--no-torch", action="store_true", help="skip the TorchScript timings")
     args = ap.parse_args()
     for i, variant in enumerate(args.variants.split(",")):
-        name, model, net, config = build(args.task, variant, args.size, 100 + i)
+        name, model, net, config = build(args.task, variant, args.size, 100 + i,
+                                         args.first_stage)
         d = os.path.join(args.out, name)
         os.makedirs(d, exist_ok=True)
         st.save_state_dict(os.path.join(d, "model.safetensors"), model.state_dict(), config)
