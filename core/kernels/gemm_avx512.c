@@ -460,7 +460,8 @@ static void stem_igemm_run(void *ctx, int64_t run) {
         dw_input_rows(j, item, &lo, &hi);
         int32_t kept = band_lo <= lo && lo < band_hi ? band_hi - lo : 0;
         if (kept > hi - lo) kept = hi - lo;
-        memmove(band, band + (size_t)(lo - band_lo) * row, sizeof(float) * kept * row);
+        if (kept > 0)
+            memmove(band, band + (size_t)(lo - band_lo) * row, sizeof(float) * kept * row);
         f32_direct_rows_avx512(j->stem, band + kept * row, lo + kept, hi, j->image, j->image_h,
                                j->image_w);
         band_lo = lo, band_hi = hi;
