@@ -3,9 +3,9 @@ statistics randomized), fused by the reference, written three ways -- our safete
 (for ONNX Runtime) and frozen TorchScript timings -- plus an input and the reference output.
 
 Tasks: classify (MobileOne + linear, logits), detect (SSDLite at 320x320: the network up to
-the head outputs, no anchors or NMS; with --first-stage 2 the seven-map SSDLite whose first map
-is stage 2's OS8 output, as the shipped detector) and segment (DeepLabv3 at OS16: the network up to the
-classifier's stride-16 logits, without the final upsample). Each engine times the same part.
+the head outputs, no anchors or NMS; with --first-stage 2 the seven-map SSDLite whose first
+map is stage 2's OS8 output, as the shipped detector) and segment (DeepLabv3 at OS16: the
+network up to the classifier's stride-16 logits, without the final upsample). Each engine times the same part.
 
 usage: export_models.py --out DIR --task classify --variants s0,s1 --size 224 --threads 1,2
 Prints one JSON line per (variant, threads) with TorchScript's median, and writes
@@ -27,6 +27,7 @@ import make_goldens  # noqa: E402
 import mobileone_ref as mo  # noqa: E402
 import safetensors_io as st  # noqa: E402
 import ssdlite_ref  # noqa: E402
+import train_detect  # noqa: E402
 
 
 class DetectNetwork(torch.nn.Module):
@@ -61,7 +62,8 @@ def build(task, variant, size, seed, first_stage=3):
         return variant, model, mo.reparameterize_model(model).eval(), config
     if task == "detect":
         # the OS8 map's anchors as the shipped detector's (they do not change the timed part)
-        scales = ssdlite_ref.anchor_scales(7, 0.1, 0.95, 0.05) if first_stage == 2 else None
+        scales = (train_detect.anchor_scales(train_detect.MIN_RATIO, first_stage)
+                  if first_stage == 2 else None)
         model = ssdlite_ref.make_model(variant=variant, num_classes=91, size_hw=(size, size),
                                        seed=seed, first_stage=first_stage, scales=scales)
         fused = ssdlite_ref.fused_copy(model)

@@ -16,9 +16,10 @@
 # detect8: the detector with an OS8 map, --first-stage 2); DET_INIT / SEG_INIT: start that
 # model from a whole export instead of BACKBONE.pt (a further schedule; a detector export
 # without the OS8 map starts detect8 too, its new map fresh), DET_LR / SEG_LR its peak lr;
-# DET_AMP / DET8_AMP: none or bf16 (defaults none / bf16); VAL_IMAGES: make a val split (seed 2) of that many images and score the detectors on
-# it in Python; SEG_TEST_SIZE the segmenter's input size at inference (default 384: see
-# models/), SEG_TEST_FLIP its test-time flipping (default 1).
+# DET_AMP / DET8_AMP: none or bf16 (defaults none / bf16); VAL_IMAGES: make a val split
+# (seed 2) of that many images and score the detectors on it in Python; SEG_TEST_SIZE the
+# segmenter's input size at inference (default 384: see models/), SEG_TEST_FLIP its test-time
+# flipping (default 1).
 set -eu
 [ $# -eq 4 ] || { sed -n '5p' "$0" | cut -c3- >&2; exit 2; }
 bin=$1 backbone=$2 out=$3 minutes=$4

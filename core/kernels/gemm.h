@@ -36,8 +36,8 @@ void f32_dw_igemm_run_avx512(const mo_conv_op *dw, const mo_conv_op *op, float *
 /* The same with the depthwise conv's input computed on the fly too, by the direct op stem from
  * image (in_h x in_w): each work item computes the band of stem rows its depthwise outputs
  * read (a thread's consecutive items share the rows where bands overlap), so the stem's output
- * is never stored whole. Returns 0,
- * running nothing, when a band would not fit the stack budget (STEM_BAND_MAX_BYTES). */
+ * is never stored whole. Returns 0, running nothing, when a band would not fit the stack
+ * budget (STEM_BAND_MAX_BYTES). */
 #define STEM_BAND_MAX_BYTES (512 << 10) /* 512x512 inputs fit; beside the item's 473 KB of A */
 int f32_stem_dw_igemm_run_avx512(const mo_conv_op *stem, const mo_conv_op *dw,
                                  const mo_conv_op *op, float *out, const float *image,
