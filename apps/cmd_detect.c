@@ -50,6 +50,10 @@ static const char usage[] =
     "                   (t_ms: the video timestamp, or ms since the start for images/cameras)\n"
     "  --every N        run the network on every Nth frame (default 1); the frames between\n"
     "                   are written with the last detections\n"
+    "  --tta MODE       test-time augmentation: none, hflip (the mirror too: 2 passes),\n"
+    "                   flips (and the vertical flips: 4), d8 (and the transposes: 8; a square\n"
+    "                   input); per-anchor means before the postprocess (default: the model's\n"
+    "                   config, detect.tta)\n"
     "  --threads N      threads (default: one per core)\n"
     "Image sources print their detections on stdout unless --json or --jsonl is given.\n";
 
@@ -58,6 +62,7 @@ typedef struct detect_opts {
     double conf;
     long every, threads;
     int no_draw;
+    int tta; /* an mo_detect_tta, or -1: the model's config */
 } detect_opts;
 
 /* Seconds per stage, summed. */
@@ -99,7 +104,7 @@ static double now(void) {
 }
 
 static int parse(int argc, char **argv, detect_opts *o) {
-    *o = (detect_opts){.conf = 0.3, .every = 1};
+    *o = (detect_opts){.conf = 0.3, .every = 1, .tta = -1};
     for (int i = 1; i < argc; i++) {
         const char *v;
         int r;
@@ -136,6 +141,12 @@ static int parse(int argc, char **argv, detect_opts *o) {
             if (r < 0) return 0;
             if (!cli_parse_int(v, 1, 1000000, &o->every)) {
                 cli_error("detect", "--every '%s': expected a positive integer", v);
+                return 0;
+            }
+        } else if ((r = cli_flag(argc, argv, &i, "--tta", &v))) {
+            if (r < 0) return 0;
+            if ((o->tta = mo_detect_tta_parse(v)) < 0) {
+                cli_error("detect", "--tta '%s': expected none, hflip, flips or d8", v);
                 return 0;
             }
         } else if ((r = cli_flag(argc, argv, &i, "--threads", &v))) {
@@ -182,6 +193,10 @@ static int setup(detect_run *r) {
     }
     r->h = r->cfg.input_size[0];
     r->w = r->cfg.input_size[1];
+    if (r->o.tta >= 0 && mo_model_set_detect_tta(r->model, r->o.tta, &err) != MO_OK) {
+        cli_error("detect", "%s", err.message);
+        return 0;
+    }
     if (mo_model_plan(r->model, r->h, r->w, &err) != MO_OK) {
         cli_error("detect", "%s", err.message);
         return 0;
@@ -303,7 +318,12 @@ static void summary(const detect_run *r) {
         fprintf(stderr, "%s %s %.2f ms", s ? "," : "", stage_names[s],
                 n ? 1e3 * r->t[s] / n : 0.0);
     }
-    fprintf(stderr, " (input %dx%d)\n", r->w, r->h);
+    const mo_detect_tta tta = mo_model_get_detect_config(r->model).tta;
+    fprintf(stderr, " (input %dx%d", r->w, r->h);
+    if (tta != MO_TTA_NONE)
+        fprintf(stderr, "; test-time augmentation %s: %d passes per frame", mo_detect_tta_name(tta),
+                mo_detect_tta_passes(tta));
+    fprintf(stderr, ")\n");
     if (r->frames && elapsed > 0)
         fprintf(stderr, "wall time per frame %.2f ms: network %.0f %%, everything else %.0f %%%s\n",
                 1e3 * elapsed / r->frames, 100 * r->t[T_NET] / elapsed,

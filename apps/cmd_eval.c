@@ -43,8 +43,8 @@ static void coco_usage(FILE *out) {
             "usage: mobileone eval coco --gt GT.json --dt DT.json [--json] [--per-class] "
             "[--timing]\n"
             "       mobileone eval coco --gt GT.json --model M --images DIR [--save-results FILE]\n"
-            "                           [--config C] [--threads N] [--json] [--per-class] "
-            "[--timing]\n\n"
+            "                           [--config C] [--tta MODE] [--threads N] [--json]\n"
+            "                           [--per-class] [--timing]\n\n"
             "COCO bbox mAP exactly as pycocotools' COCOeval (iouType 'bbox'): the twelve\n"
             "summarize() lines, identical to pycocotools' text.\n\n"
             "  --gt FILE      COCO instances file (images, annotations with iscrowd and area,\n"
@@ -56,6 +56,8 @@ static void coco_usage(FILE *out) {
             "  --images DIR   the folder file_name is relative to (with --model)\n"
             "  --save-results FILE  also write the results JSON (the text that was evaluated)\n"
             "  --config C     JSON config overriding the one embedded in the model\n"
+            "  --tta MODE     test-time augmentation: none, hflip, flips or d8 (see `mobileone\n"
+            "                 detect --help`; default: the model's config, detect.tta)\n"
             "  --threads N    threads (default: one per core)\n"
             "  --json         one line {\"stats\":[12],\"per_category\":{\"<id>\":AP,...}}\n"
             "  --per-class    after the summary, the AP@[.50:.95] of every category\n"
@@ -71,6 +73,7 @@ typedef struct coco_opts {
     const char *gt, *dt, *model, *images, *save, *config;
     long threads;
     int json, per_class, timing;
+    int tta; /* -1: not given */
 } coco_opts;
 
 static int coco_parse(int argc, char **argv, coco_opts *o) {
@@ -98,6 +101,13 @@ static int coco_parse(int argc, char **argv, coco_opts *o) {
                 return 0;
             }
             continue;
+        } else if ((r = cli_flag(argc, argv, &i, "--tta", &v))) {
+            if (r < 0) return 0;
+            if ((o->tta = mo_detect_tta_parse(v)) < 0) {
+                cli_error(cmd, "--tta '%s': expected none, hflip, flips or d8", v);
+                return 0;
+            }
+            continue;
         } else if (!strcmp(argv[i], "--json")) {
             o->json = 1;
         } else if (!strcmp(argv[i], "--per-class")) {
@@ -115,12 +125,13 @@ static int coco_parse(int argc, char **argv, coco_opts *o) {
         cli_error(cmd, "--dt and --model are alternatives: evaluate saved results or run a model");
         return 0;
     }
-    if (!o->model && (o->images || o->save || o->config || o->threads)) {
+    if (!o->model && (o->images || o->save || o->config || o->threads || o->tta >= 0)) {
         cli_error(cmd, "%s needs --model (see --help)",
-                  o->images   ? "--images"
-                  : o->save   ? "--save-results"
-                  : o->config ? "--config"
-                              : "--threads");
+                  o->images    ? "--images"
+                  : o->save    ? "--save-results"
+                  : o->config  ? "--config"
+                  : o->threads ? "--threads"
+                               : "--tta");
         return 0;
     }
     if (o->model && (!o->gt || !o->images)) {
@@ -159,7 +170,7 @@ int mo_eval_coco_main(int argc, char **argv) {
         coco_usage(stdout);
         return 0;
     }
-    coco_opts o = {0};
+    coco_opts o = {.tta = -1};
     if (!coco_parse(argc, argv, &o)) return 2;
     mo_error err = {0};
     mo_coco_gt *gt = NULL;
@@ -176,7 +187,8 @@ int mo_eval_coco_main(int argc, char **argv) {
                                     .config = o.config,
                                     .gt_path = o.gt,
                                     .images = o.images,
-                                    .threads = o.threads};
+                                    .threads = o.threads,
+                                    .tta = o.tta};
         size_t len = 0;
         run_rc = mo_eval_coco_run(&ro, gt, &results, &len);
         if (run_rc < 0) goto done;

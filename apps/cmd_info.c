@@ -55,6 +55,7 @@ static void print_json(const char *path, const mo_model_info *i, const mo_segmen
         for (int k = 0; k < backbone_maps(det); k++)
             cJSON_AddItemToArray(strides, cJSON_CreateNumber(map_stride(det, k)));
         cJSON_AddNumberToObject(d, "extras", det->num_levels - backbone_maps(det));
+        cJSON_AddStringToObject(d, "tta", mo_detect_tta_name(det->tta));
     }
     char *text = cJSON_PrintUnformatted(r);
     if (text) printf("%s\n", text);
@@ -86,6 +87,10 @@ static void print_text(const char *path, const mo_model_info *i, const mo_segmen
         for (int k = 0; k < backbone_maps(det); k++)
             printf(" OS%d", map_stride(det, k));
         printf(" + %d extras (%d levels)\n", det->num_levels - backbone_maps(det), det->num_levels);
+        const int32_t passes = mo_detect_tta_passes(det->tta);
+        printf("             test-time augmentation %s", mo_detect_tta_name(det->tta));
+        if (passes > 1) printf(" (%d passes per image: %d times the MACs)", passes, passes);
+        printf("\n");
     }
 }
 

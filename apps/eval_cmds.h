@@ -83,6 +83,7 @@ typedef struct mo_eval_coco_run_opts {
     const char *gt_path; /* the instances file: its "images" give file_name and id */
     const char *images;  /* folder that file names are relative to */
     long threads;        /* 0: one per core */
+    int tta;             /* an mo_detect_tta, or -1: the model's config */
 } mo_eval_coco_run_opts;
 
 /* The label -> COCO category id map of an 81-class (background + 80) model without

@@ -162,6 +162,29 @@ mo_status mo_detect(mo_model *model, const float *input_nhwc, int32_t orig_w, in
                     float score_thresh, mo_detection *out, int32_t capacity, int32_t *count,
                     mo_error *err);
 
+/* Test-time augmentation for detection (the config's detect.tta; none by default): mo_detect
+ * also runs the network on flipped (and transposed) copies of the input, maps each pass's class
+ * probabilities and box regressions back onto the original anchors and averages them before the
+ * postprocess -- one pass more per symmetry, usually better boxes and scores. The passes, in
+ * the order they are added: the input, its mirror (left to right), its vertical flip, both
+ * flips, then the same four of its transpose. */
+typedef enum mo_detect_tta {
+    MO_TTA_NONE = 0, /* "none": 1 pass */
+    MO_TTA_HFLIP,    /* "hflip": the input and its mirror, 2 passes */
+    MO_TTA_FLIPS,    /* "flips": and the vertical flips, 4 passes */
+    MO_TTA_D8        /* "d8": the square's 8 symmetries; needs a square input */
+} mo_detect_tta;
+
+/* The mode named "none", "hflip", "flips" or "d8"; -1 for another name. */
+int mo_detect_tta_parse(const char *name);
+const char *mo_detect_tta_name(mo_detect_tta tta);
+/* Network passes per image: 1, 2, 4 or 8. */
+int32_t mo_detect_tta_passes(mo_detect_tta tta);
+
+/* Sets the mode any time after loading (no new plan needed); d8 needs a square planned input,
+ * checked by mo_model_plan and here. */
+mo_status mo_model_set_detect_tta(mo_model *model, mo_detect_tta tta, mo_error *err);
+
 /* Seconds the last mo_detect spent in the network (backbone + head) and in postprocessing. */
 void mo_detect_last_timings(const mo_model *model, double *network_s, double *postprocess_s);
 
@@ -174,6 +197,7 @@ typedef struct mo_detect_config {
     const int32_t *category_ids;
     int32_t first_stage;          /* the backbone stage of the first map: 3 (OS16) or 2 (OS8) */
     int32_t num_levels;           /* feature maps: 5 - first_stage backbone maps + 4 extras */
+    mo_detect_tta tta;            /* test-time augmentation */
 } mo_detect_config;
 
 mo_detect_config mo_model_get_detect_config(const mo_model *model);

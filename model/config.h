@@ -21,6 +21,7 @@ typedef struct mo_config_detect {
     double min_ratio, max_ratio;     /* anchors: 0.2, 0.95 */
     int32_t num_scales;              /* anchors.scales: 0, or levels + 1 explicit scales */
     double scales[MO_CONFIG_MAX_SCALES];
+    int32_t tta; /* test-time augmentation, an mo_detect_tta: none */
 } mo_config_detect;
 
 typedef struct mo_config {

@@ -82,6 +82,17 @@ static mo_status scales(mo_config_detect *d, const cJSON *v, const char *origin,
     return MO_OK;
 }
 
+static mo_status tta(mo_config_detect *d, const cJSON *v, const char *origin, mo_error *err) {
+    const int mode = cJSON_IsString(v) ? mo_detect_tta_parse(v->valuestring) : -1;
+    if (mode < 0)
+        return mo_error_set(err, MO_ERR_FORMAT,
+                            "%s: config 'detect.tta' must be \"none\", "
+                            "\"hflip\", \"flips\" or \"d8\"",
+                            origin);
+    d->tta = mode;
+    return MO_OK;
+}
+
 static mo_status anchors(mo_config_detect *d, const cJSON *section, const char *origin,
                          mo_error *err) {
     if (!cJSON_IsObject(section))
@@ -125,6 +136,8 @@ mo_status mo_config_detect_apply(mo_config *c, const cJSON *section, const char 
         else if (!strcmp(k, "anchors")) s = anchors(d, v, origin, err);
         else if (!strcmp(k, "first_stage"))
             s = integer(v, 2, 3, &d->first_stage, origin, k, err);
+        else if (!strcmp(k, "tta"))
+            s = tta(d, v, origin, err);
         else
             s = mo_error_set(err, MO_ERR_FORMAT, "%s: config has an unknown field 'detect.%s'",
                              origin, k);
@@ -191,6 +204,7 @@ void mo_config_detect_to_json(const mo_config *c, cJSON *root) {
         cJSON_AddNumberToObject(det, "topk", d->topk);
         cJSON_AddNumberToObject(det, "max_dets", d->max_dets);
         if (d->first_stage != 3) cJSON_AddNumberToObject(det, "first_stage", d->first_stage);
+        if (d->tta != MO_TTA_NONE) cJSON_AddStringToObject(det, "tta", mo_detect_tta_name(d->tta));
         cJSON *a = cJSON_AddObjectToObject(det, "anchors");
         cJSON *outer = a ? cJSON_AddArrayToObject(a, "aspect_ratios") : NULL;
         if (outer) cJSON_AddItemToArray(outer, cJSON_CreateDoubleArray(d->ratios, d->num_ratios));

@@ -1,7 +1,7 @@
 /* config_detect.h - the config's "detect" section and "category_ids", for config.c.
  *
  *   "detect": {"score_thresh": 0.001, "nms_thresh": 0.55, "topk": 300, "max_dets": 300,
- *              "first_stage": 3,
+ *              "first_stage": 3, "tta": "none",
  *              "anchors": {"aspect_ratios": [[2, 3]], "min_ratio": 0.2, "max_ratio": 0.95,
  *                          "scales": [s_0, ..., s_L]}}
  *   "category_ids": null | [id of label 0, id of label 1, ...]
@@ -10,7 +10,8 @@
  * output (OS8) in front of the maps: 7 levels instead of 6. scales, when given, are the anchor
  * scales of the L levels plus one (DefaultBoxGenerator(scales=...)); min_ratio and max_ratio
  * then only describe them. The count is checked when the head is loaded (mo_detector_load).
- * first_stage and scales are written back only when they differ from the defaults.
+ * tta is the test-time augmentation (mo_detect_tta: "none", "hflip", "flips" or "d8").
+ * first_stage, scales and tta are written back only when they differ from the defaults.
  */
 #ifndef MO_MODEL_CONFIG_DETECT_H
 #define MO_MODEL_CONFIG_DETECT_H

@@ -8,6 +8,7 @@
 #include "error.h"
 #include "model_internal.h"
 #include "profile.h"
+#include "ssd_tta.h"
 
 mo_status mo_detector_load(struct mo_model *m, mo_weights *w, const char *path,
                            mo_kernel_choice kernels, mo_error *err) {
@@ -96,7 +97,10 @@ mo_status mo_detector_plan(struct mo_model *m, mo_error *err) {
     for (int l = 0; l < d->head.maps - 1; l++)
         taps += (int64_t)grids[l][0] * grids[l][1] * d->head.channels[l];
     const int64_t scratch = mo_ssdlite_scratch_floats(&d->head, (const int32_t(*)[2])grids);
-    const int64_t floats = 4 * n + taps + scratch + n * d->head.num_classes + 4 * n;
+    const int64_t outputs = n * d->head.num_classes + 4 * n;
+    /* The test-time augmentation's buffers are there whether or not it runs: the pages are
+     * touched only if it does. */
+    const int64_t floats = 4 * n + taps + scratch + outputs + (int64_t)h * w * 3 + outputs;
     float *block = malloc(sizeof(float) * (size_t)floats);
     mo_ssd_det *dets = malloc(sizeof(mo_ssd_det) * (size_t)d->post_params.max_dets);
     mo_ssd_post post;
@@ -127,6 +131,9 @@ mo_status mo_detector_plan(struct mo_model *m, mo_error *err) {
     }
     d->cls_logits = d->scratch + scratch;
     d->bbox_regression = d->cls_logits + n * d->head.num_classes;
+    d->tta_input = d->bbox_regression + 4 * n;
+    d->tta_probs = d->tta_input + (int64_t)h * w * 3;
+    d->tta_regression = d->tta_probs + n * d->head.num_classes;
     memcpy(d->grids, grids, sizeof grids);
     d->num_anchors = n;
     d->plan_h = h;
@@ -152,6 +159,34 @@ mo_status mo_detector_forward(struct mo_model *m, const float *input, mo_error *
     return MO_OK;
 }
 
+/* Runs the test-time augmentation's passes, leaving the mean class probabilities and
+ * regressions over them in d->tta_probs and d->tta_regression. */
+static mo_status forward_passes(mo_model *m, const float *input, int32_t passes, mo_error *err) {
+    mo_detector *d = m->detector;
+    const int64_t n = d->num_anchors;
+    const int32_t k = d->head.num_classes;
+    memset(d->tta_probs, 0, sizeof(float) * (size_t)(n * k));
+    memset(d->tta_regression, 0, sizeof(float) * (size_t)(4 * n));
+    for (int32_t i = 0; i < passes; i++) {
+        const mo_tta_transform t = mo_tta_pass(i);
+        const float *x = input;
+        if (i > 0) {
+            mo_tta_transform_map(t, input, m->plan_h, m->plan_w, 3, d->tta_input);
+            x = d->tta_input;
+        }
+        mo_status s = mo_detector_forward(m, x, err);
+        if (s != MO_OK) return s;
+        mo_tta_add(t, d->head.levels, (const int32_t(*)[2])d->grids,
+                   mo_anchors_per_location(&d->anchor_params), k, d->cls_logits, d->bbox_regression,
+                   d->tta_probs, d->tta_regression);
+    }
+    for (int64_t j = 0; j < n * k; j++)
+        d->tta_probs[j] /= (float)passes;
+    for (int64_t j = 0; j < 4 * n; j++)
+        d->tta_regression[j] /= (float)passes;
+    return MO_OK;
+}
+
 mo_status mo_detect(mo_model *m, const float *input, int32_t orig_w, int32_t orig_h,
                     float score_thresh, mo_detection *out, int32_t capacity, int32_t *count,
                     mo_error *err) {
@@ -163,16 +198,21 @@ mo_status mo_detect(mo_model *m, const float *input, int32_t orig_w, int32_t ori
         return mo_error_set(err, MO_ERR_ARGUMENT, "mo_detect: original size %dx%d, capacity %d",
                             orig_w, orig_h, capacity);
     double t0 = mo_seconds_now();
-    mo_status s = mo_detector_forward(m, input, err);
+    const int32_t passes = mo_detect_tta_passes(m->config.detect.tta);
+    mo_status s =
+        passes > 1 ? forward_passes(m, input, passes, err) : mo_detector_forward(m, input, err);
     if (s != MO_OK) return s;
     double t1 = mo_seconds_now();
     mo_ssd_post_params params = d->post_params;
     if (score_thresh >= 0) params.score_thresh = score_thresh;
     if (params.max_dets > capacity) params.max_dets = capacity;
-    int32_t n = capacity ? mo_ssd_post_run(&d->post, &params, &d->coder, d->cls_logits,
-                                           d->bbox_regression, d->anchors, m->plan_h, m->plan_w,
-                                           d->dets)
-                         : 0;
+    int32_t n = 0;
+    if (capacity && passes > 1)
+        n = mo_ssd_post_run_scores(&d->post, &params, &d->coder, d->tta_probs, d->tta_regression,
+                                   d->anchors, m->plan_h, m->plan_w, d->dets);
+    else if (capacity)
+        n = mo_ssd_post_run(&d->post, &params, &d->coder, d->cls_logits, d->bbox_regression,
+                            d->anchors, m->plan_h, m->plan_w, d->dets);
     /* torchvision transform.resize_boxes: ratio = f32(orig) / f32(planned), x * ratio. */
     const float rx = (float)orig_w / (float)m->plan_w, ry = (float)orig_h / (float)m->plan_h;
     const mo_config *c = &m->config;
@@ -195,6 +235,37 @@ void mo_detect_last_timings(const mo_model *m, double *network_s, double *postpr
     if (postprocess_s) *postprocess_s = d ? d->postprocess_s : 0;
 }
 
+static const char *const tta_names[] = {"none", "hflip", "flips", "d8"};
+
+int mo_detect_tta_parse(const char *name) {
+    for (int i = 0; i < (int)(sizeof tta_names / sizeof tta_names[0]); i++)
+        if (name && !strcmp(name, tta_names[i])) return i;
+    return -1;
+}
+
+const char *mo_detect_tta_name(mo_detect_tta tta) {
+    return tta >= MO_TTA_NONE && tta <= MO_TTA_D8 ? tta_names[tta] : "?";
+}
+
+int32_t mo_detect_tta_passes(mo_detect_tta tta) {
+    return tta == MO_TTA_D8 ? 8 : tta == MO_TTA_FLIPS ? 4 : tta == MO_TTA_HFLIP ? 2 : 1;
+}
+
+mo_status mo_model_set_detect_tta(mo_model *m, mo_detect_tta tta, mo_error *err) {
+    if (!m->detector)
+        return mo_error_set(err, MO_ERR_ARGUMENT,
+                            "test-time augmentation on a model whose task is '%s'", m->config.task);
+    if (tta < MO_TTA_NONE || tta > MO_TTA_D8)
+        return mo_error_set(err, MO_ERR_ARGUMENT, "test-time augmentation mode %d", (int)tta);
+    if (tta == MO_TTA_D8 && m->arena && m->plan_h != m->plan_w)
+        return mo_error_set(err, MO_ERR_ARGUMENT,
+                            "test-time augmentation d8 transposes the "
+                            "input, which must be square, not %dx%d (or use flips)",
+                            m->plan_w, m->plan_h);
+    m->config.detect.tta = tta;
+    return MO_OK;
+}
+
 mo_detect_config mo_model_get_detect_config(const mo_model *m) {
     mo_detect_config c = {0};
     const mo_detector *d = m->detector;
@@ -206,6 +277,7 @@ mo_detect_config mo_model_get_detect_config(const mo_model *m) {
     c.num_classes = d->head.num_classes;
     c.first_stage = d->first_stage;
     c.num_levels = d->head.levels;
+    c.tta = m->config.detect.tta;
     c.num_category_ids = m->config.num_category_ids;
     c.category_ids = m->config.category_ids;
     return c;

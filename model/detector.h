@@ -30,6 +30,8 @@ typedef struct mo_detector {
     float *taps[MO_SSD_MAX_MAPS - 1]; /* the backbone maps before stage4's, tapped */
     float *scratch;                 /* the head's */
     float *cls_logits, *bbox_regression;
+    float *tta_input;                  /* a pass's transformed input (test-time augmentation) */
+    float *tta_probs, *tta_regression; /* the passes' mean probabilities and regressions */
     mo_ssd_post post;
     mo_ssd_det *dets;               /* max_dets */
     double network_s, postprocess_s;

@@ -78,6 +78,22 @@ static int32_t gather_candidates(const float *logits, int64_t n, int32_t k, floa
     return m;
 }
 
+/* The same for scores that are probabilities already (test-time augmentation's means). */
+static int32_t gather_scores(const float *scores, int64_t n, int32_t k, float thresh,
+                             mo_nms_item *items, int32_t *per_class) {
+    memset(per_class, 0, sizeof(int32_t) * (size_t)k);
+    int32_t m = 0;
+    for (int64_t i = 0; i < n; i++)
+        for (int32_t c = 1; c < k; c++) {
+            const float score = scores[i * k + c];
+            if (score > thresh) {
+                items[m++] = (mo_nms_item){.score = score, .label = c, .index = (int32_t)i};
+                per_class[c]++;
+            }
+        }
+    return m;
+}
+
 /* Groups items by class (stable), keeps each class's best topk (score descending, ties by
  * anchor) into out; returns how many. */
 static int32_t topk_per_class(const mo_nms_item *items, int32_t m, int32_t k, int32_t topk,
@@ -101,17 +117,19 @@ static int32_t topk_per_class(const mo_nms_item *items, int32_t m, int32_t k, in
     return kept;
 }
 
-int32_t mo_ssd_post_run(mo_ssd_post *p, const mo_ssd_post_params *params,
-                        const mo_box_coder *coder, const float *cls_logits,
-                        const float *bbox_regression, const float *anchors, int32_t in_h,
-                        int32_t in_w, mo_ssd_det *out) {
+/* cls holds logits, or with probabilities set, class probabilities. */
+static int32_t run(mo_ssd_post *p, const mo_ssd_post_params *params, const mo_box_coder *coder,
+                   const float *cls, int probabilities, const float *bbox_regression,
+                   const float *anchors, int32_t in_h, int32_t in_w, mo_ssd_det *out) {
     const int64_t n = p->num_anchors;
     const int32_t k = p->num_classes;
     mo_box_decode(coder, bbox_regression, anchors, n, p->boxes);
     mo_boxes_clip(p->boxes, n, (float)in_w, (float)in_h);
     /* p->kept holds the unsorted candidates until NMS writes its own output there. */
-    int32_t m = gather_candidates(cls_logits, n, k, params->score_thresh, p->row, p->kept,
-                                  p->per_class);
+    int32_t m =
+        probabilities
+            ? gather_scores(cls, n, k, params->score_thresh, p->kept, p->per_class)
+            : gather_candidates(cls, n, k, params->score_thresh, p->row, p->kept, p->per_class);
     int32_t num_cand = topk_per_class(p->kept, m, k, params->topk, p->per_class, p->candidates);
     int32_t kept = mo_batched_nms(p->boxes, p->candidates, num_cand, params->nms_thresh, p->kept);
     int32_t limit = params->max_dets < p->max_dets ? params->max_dets : p->max_dets;
@@ -122,4 +140,17 @@ int32_t mo_ssd_post_run(mo_ssd_post *p, const mo_ssd_post_params *params,
                               .score = p->kept[j].score, .label = p->kept[j].label};
     }
     return kept;
+}
+
+int32_t mo_ssd_post_run(mo_ssd_post *p, const mo_ssd_post_params *params, const mo_box_coder *coder,
+                        const float *cls_logits, const float *bbox_regression, const float *anchors,
+                        int32_t in_h, int32_t in_w, mo_ssd_det *out) {
+    return run(p, params, coder, cls_logits, 0, bbox_regression, anchors, in_h, in_w, out);
+}
+
+int32_t mo_ssd_post_run_scores(mo_ssd_post *p, const mo_ssd_post_params *params,
+                               const mo_box_coder *coder, const float *cls_scores,
+                               const float *bbox_regression, const float *anchors, int32_t in_h,
+                               int32_t in_w, mo_ssd_det *out) {
+    return run(p, params, coder, cls_scores, 1, bbox_regression, anchors, in_h, in_w, out);
 }

@@ -56,4 +56,10 @@ int32_t mo_ssd_post_run(mo_ssd_post *p, const mo_ssd_post_params *params,
                         const float *bbox_regression, const float *anchors, int32_t in_h,
                         int32_t in_w, mo_ssd_det *out);
 
+/* The same from class probabilities (N, K) instead of logits: no softmax. */
+int32_t mo_ssd_post_run_scores(mo_ssd_post *p, const mo_ssd_post_params *params,
+                               const mo_box_coder *coder, const float *cls_scores,
+                               const float *bbox_regression, const float *anchors, int32_t in_h,
+                               int32_t in_w, mo_ssd_det *out);
+
 #endif

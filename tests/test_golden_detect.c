@@ -21,9 +21,10 @@
 
 #include "detect_input.h"
 #include "detector.h"
-#include "model_internal.h"
 #include "golden_util.h"
+#include "model_internal.h"
 #include "safetensors.h"
+#include "ssd_tta.h"
 
 #define MAX_CHECKS 64
 
@@ -71,6 +72,90 @@ static void compare_detections(const mo_detection *ours, int32_t n, const float 
     printf("  detections       %d, all matched; worst box %.2e px, worst score %.2e\n", n,
            worst_box, worst_score);
     free(used);
+}
+
+/* g(box) for the symmetry g of an h x w input (boxes in input pixels): the mirror or the
+ * transpose. */
+static mo_detection moved(mo_detection d, mo_tta_transform g, int32_t w) {
+    if (g.transpose) {
+        const float x = d.x, bw = d.w;
+        d.x = d.y, d.w = d.h, d.y = x, d.h = bw;
+    }
+    if (g.hflip) d.x = (float)w - (d.x + d.w);
+    return d;
+}
+
+/* 1 when a holds d's box itself (within 1e-3 px), label and score (within 1e-6). */
+static int holds(const mo_detection *a, int32_t n, mo_detection d) {
+    for (int32_t i = 0; i < n; i++)
+        if (a[i].label == d.label && fabs(a[i].score - d.score) <= 1e-6 &&
+            fmax(fmax(fabs(a[i].x - d.x), fabs(a[i].y - d.y)),
+                 fmax(fabs(a[i].w - d.w), fabs(a[i].h - d.h))) <= 1e-3)
+            return 1;
+    return 0;
+}
+
+/* Test-time augmentation commutes with the symmetries it averages over: detecting on g(input)
+ * gives g of the detections on the input, for g the mirror (every mode) and the transpose (d8,
+ * a square input). A wrong anchor map or regression sign breaks it. Equal up to the order of
+ * the sums: scores within 1e-6, boxes within 1e-3 px; a detection within 1e-6 of the threshold
+ * may be missing on either side. So may the two of a tie: d8 gives a box and its transpose the
+ * same score where the transpose maps their anchors onto each other (a wide and a tall one on
+ * the diagonal), and NMS keeps the one first in anchor order, B on both sides, not B and g(B). */
+static void check_tta_equivariance(mo_model *m, const float *input, int32_t h, int32_t w) {
+    mo_error err;
+    float *moved_in = malloc(sizeof(float) * 3 * (size_t)h * w);
+    static mo_detection a[1000], b[1000];
+    for (int mode = MO_TTA_HFLIP; mode <= MO_TTA_D8; mode++) {
+        if (mode == MO_TTA_D8 && h != w) {
+            ck_assert_int_ne(mo_model_set_detect_tta(m, mode, &err), MO_OK);
+            printf("  tta d8           refused at %dx%d: %s\n", w, h, err.message);
+            continue;
+        }
+        ck_assert_msg(mo_model_set_detect_tta(m, mode, &err) == MO_OK, "%s", err.message);
+        for (int gi = 0; gi < (mode == MO_TTA_D8 ? 2 : 1); gi++) {
+            const mo_tta_transform g = mo_tta_pass(gi ? 4 : 1);
+            int32_t na, nb;
+            mo_tta_transform_map(g, input, h, w, 3, moved_in);
+            ck_assert_int_eq(mo_detect(m, input, w, h, -1.0f, a, 1000, &na, &err), MO_OK);
+            ck_assert_int_eq(mo_detect(m, moved_in, w, h, -1.0f, b, 1000, &nb, &err), MO_OK);
+            const float thresh = mo_model_get_detect_config(m).score_thresh;
+            unsigned char used[1000] = {0};
+            int32_t matched = 0, ties = 0;
+            double worst_box = 0, worst_score = 0;
+            for (int32_t i = 0; i < na; i++) {
+                const mo_detection e = moved(a[i], g, w);
+                int found = -1;
+                for (int32_t j = 0; j < nb && found < 0; j++) {
+                    const double eb = fmax(fmax(fabs(e.x - b[j].x), fabs(e.y - b[j].y)),
+                                           fmax(fabs(e.w - b[j].w), fabs(e.h - b[j].h)));
+                    const double es = fabs(e.score - b[j].score);
+                    if (!used[j] && b[j].label == e.label && eb <= 1e-3 && es <= 1e-6) {
+                        found = j, used[j] = 1, matched++;
+                        worst_box = fmax(worst_box, eb), worst_score = fmax(worst_score, es);
+                    }
+                }
+                if (found < 0 && holds(b, nb, a[i])) {
+                    ties++;
+                    continue;
+                }
+                ck_assert_msg(found >= 0 || a[i].score - thresh <= 1e-6,
+                              "tta %s: detection %d (label %d, score %.7g) has no moved twin",
+                              mo_detect_tta_name(mode), i, a[i].label, a[i].score);
+            }
+            for (int32_t j = 0; j < nb; j++)
+                ck_assert_msg(used[j] || b[j].score - thresh <= 1e-6 || holds(a, na, b[j]),
+                              "tta %s: detection %d on the moved input has no twin",
+                              mo_detect_tta_name(mode), j);
+            printf("  tta %-5s %-9s %d of %d detections moved along (%d ties); worst box "
+                   "%.2e px, score %.2e\n",
+                   mo_detect_tta_name(mode), gi ? "transpose" : "mirror", matched, na, ties,
+                   worst_box, worst_score);
+            ck_assert_int_ge(matched, na - na / 50); /* ties are rare */
+        }
+    }
+    ck_assert_int_eq(mo_model_set_detect_tta(m, MO_TTA_NONE, &err), MO_OK);
+    free(moved_in);
 }
 
 START_TEST(detector_matches_torchvision) {
@@ -158,6 +243,7 @@ START_TEST(detector_matches_torchvision) {
                   err.message);
     printf("  fused by C, written and read back:\n");
     compare_detections(dets, count, boxes, scores, labels, n_ref);
+    check_tta_equivariance(m, input, h, w);
 
     free(boxes), free(scores), free(labels), free(ours_in), free(image), free(input_nchw);
     free(input);

@@ -231,6 +231,31 @@ START_TEST(detect_anchor_scales_must_number_the_levels_plus_one) {
 }
 END_TEST
 
+START_TEST(detect_tta_is_a_known_mode_and_d8_needs_a_square_input) {
+    model_spec s = small_spec(0);
+    s.config = "{\"detect\": {\"tta\": \"d4\"}}";
+    expect_load_error(&s, MO_ERR_FORMAT, "'detect.tta'");
+    char model[1024];
+    mo_model *m;
+    mo_error err = {0};
+    ck_assert_msg(load_os8_detector("{\"detect\": {\"tta\": \"d8\"}}", model, sizeof model, &m,
+                                    &err) == MO_OK,
+                  "%s", err.message);
+    ck_assert_int_eq(mo_model_get_detect_config(m).tta, MO_TTA_D8);
+    ck_assert_int_eq(mo_detect_tta_passes(MO_TTA_D8), 8);
+    ck_assert_int_ne(mo_model_plan(m, 64, 96, &err), MO_OK);
+    ck_assert_msg(strstr(err.message, "d8") && strstr(err.message, "square"), "%s", err.message);
+    ck_assert_int_eq(mo_model_plan(m, 64, 64, &err), MO_OK);
+    ck_assert_int_eq(mo_model_set_detect_tta(m, MO_TTA_FLIPS, &err), MO_OK);
+    ck_assert_int_eq(mo_model_plan(m, 64, 96, &err), MO_OK);
+    ck_assert_int_ne(mo_model_set_detect_tta(m, MO_TTA_D8, &err), MO_OK); /* planned 96x64 */
+    ck_assert_str_eq(mo_detect_tta_name(mo_model_get_detect_config(m).tta), "flips");
+    ck_assert_int_eq(mo_detect_tta_parse("hflip"), MO_TTA_HFLIP);
+    ck_assert_int_eq(mo_detect_tta_parse("HFLIP"), -1);
+    mo_model_free(m);
+}
+END_TEST
+
 START_TEST(a_file_without_a_backbone_is_rejected) {
     model_spec s = small_spec(0);
     s.drop = "stage0.reparam_conv.weight";
@@ -322,6 +347,7 @@ int main(void) {
     tcase_add_test(tc, a_config_with_an_unknown_field_is_rejected);
     tcase_add_test(tc, a_detect_first_stage_other_than_2_or_3_is_rejected);
     tcase_add_test(tc, detect_anchor_scales_must_number_the_levels_plus_one);
+    tcase_add_test(tc, detect_tta_is_a_known_mode_and_d8_needs_a_square_input);
     tcase_add_test(tc, a_file_without_a_backbone_is_rejected);
     tcase_add_test(tc, a_truncated_model_file_is_rejected);
     tcase_add_test(tc, the_layer_profile_covers_every_block_once);

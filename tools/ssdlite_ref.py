@@ -165,6 +165,80 @@ def head_outputs(model, images):
     return image_list.tensors, head["cls_logits"][0], head["bbox_regression"][0], anchors[0]
 
 
+TTA_PASSES = {"none": 1, "hflip": 2, "flips": 4, "d8": 8}
+
+
+def tta_pass(i):
+    """Pass i of test-time augmentation: (mirror, vertical flip, transpose) from bits 0, 1, 2;
+    pass 0 is the input itself."""
+    return bool(i & 1), bool(i & 2), bool(i & 4)
+
+
+def tta_transform(x, hflip, vflip, transpose):
+    """T(x) for a (..., H, W) tensor: the transpose first, then the flips."""
+    if transpose:
+        x = x.transpose(-1, -2)
+    if vflip:
+        x = x.flip(-2)
+    if hflip:
+        x = x.flip(-1)
+    return x
+
+
+def tta_anchor_index(grids, anchors_per_location, hflip, vflip, transpose):
+    """For every anchor, the index of its image under T in the concatenated head outputs:
+    location (y, x) goes where T sends that pixel; a transpose also swaps each aspect ratio's
+    wide anchor (2 + 2r) with its tall one (3 + 2r)."""
+    index, offset = [], 0
+    for (h, w), a in zip(grids, anchors_per_location):
+        ys, xs, an = torch.meshgrid(torch.arange(h), torch.arange(w), torch.arange(a),
+                                    indexing="ij")
+        if transpose:
+            ys, xs = xs, ys
+            an = torch.where(an >= 2, ((an - 2) ^ 1) + 2, an)
+        if vflip:
+            ys = h - 1 - ys
+        if hflip:
+            xs = w - 1 - xs
+        index.append(((ys * w + xs) * a + an).reshape(-1) + offset)
+        offset += h * w * a
+    return torch.cat(index)
+
+
+@torch.no_grad()
+def tta_detect(model, image, passes):
+    """model's detections of one image (3, H0, W0) in [0, 1] with test-time augmentation: the
+    network runs on `passes` symmetries of its input (tta_pass), each pass's softmax scores and
+    box regressions are carried back to the original anchors (a flip negates dx or dy, then a
+    transpose swaps x and y) and averaged, then torchvision's postprocess (on the log of the
+    mean probabilities, whose softmax they are)."""
+    image_list, _ = model.transform([image], None)
+    x = image_list.tensors
+    probs = regression = anchors = None
+    for i in range(passes):
+        hflip, vflip, transpose = tta_pass(i)
+        features = list(model.backbone(tta_transform(x, hflip, vflip, transpose)).values())
+        head = model.head(features)
+        if i == 0:
+            anchors = model.anchor_generator(image_list, features)
+        grids = [tuple(f.shape[-2:]) for f in features]
+        index = tta_anchor_index(grids, model.anchor_generator.num_anchors_per_location(),
+                                 hflip, vflip, transpose)
+        p = head["cls_logits"][0].softmax(-1)[index]
+        r = head["bbox_regression"][0][index].clone()
+        if hflip:
+            r[:, 0] = -r[:, 0]
+        if vflip:
+            r[:, 1] = -r[:, 1]
+        if transpose:
+            r = r[:, [1, 0, 3, 2]]
+        probs = p if probs is None else probs + p
+        regression = r if regression is None else regression + r
+    head = {"cls_logits": (probs / passes).log()[None], "bbox_regression": (regression / passes)[None]}
+    det = model.postprocess_detections(head, anchors, image_list.image_sizes)
+    return model.transform.postprocess(det, image_list.image_sizes, [tuple(image.shape[-2:])])[0]
+
+
 def check_margins(cls_logits, score_thresh=0.001, rel=2e-5):
     """Raises when a softmax score sits within `rel` of the threshold (a tie the C code could
     legitimately resolve the other way)."""
