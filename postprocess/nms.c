@@ -30,6 +30,38 @@ void mo_nms_sort_by_score(mo_nms_item *items, int32_t n) {
     if (n > 1) qsort(items, (size_t)n, sizeof *items, by_score);
 }
 
+static void swap(mo_nms_item *a, mo_nms_item *b) {
+    const mo_nms_item t = *a;
+    *a = *b, *b = t;
+}
+
+void mo_nms_select_best(mo_nms_item *items, int32_t n, int32_t k) {
+    /* Quickselect on the total order of by_score (scores, then indices, differ). */
+    int32_t lo = 0, hi = n - 1;
+    while (k > 0 && k < n && lo < hi) {
+        const int32_t mid = lo + (hi - lo) / 2;
+        if (by_score(&items[mid], &items[lo]) < 0) swap(&items[mid], &items[lo]);
+        if (by_score(&items[hi], &items[lo]) < 0) swap(&items[hi], &items[lo]);
+        if (by_score(&items[hi], &items[mid]) < 0) swap(&items[hi], &items[mid]);
+        const mo_nms_item pivot = items[mid]; /* the median of three */
+        int32_t i = lo, j = hi;
+        while (i <= j) {
+            while (by_score(&items[i], &pivot) < 0)
+                i++;
+            while (by_score(&pivot, &items[j]) < 0)
+                j--;
+            if (i <= j) swap(&items[i++], &items[j--]);
+        }
+        /* [lo, j] rank at or before the pivot, [i, hi] at or after it. */
+        if (k - 1 <= j)
+            hi = j;
+        else if (k - 1 >= i)
+            lo = i;
+        else
+            break;
+    }
+}
+
 int32_t mo_batched_nms(const float *boxes, mo_nms_item *items, int32_t n, float iou_thresh,
                        mo_nms_item *kept) {
     if (n > 1) qsort(items, (size_t)n, sizeof *items, by_label_score);

@@ -108,8 +108,9 @@ static int32_t topk_per_class(const mo_nms_item *items, int32_t m, int32_t k, in
     int32_t kept = 0, begin = 0;
     for (int32_t c = 1; c < k; c++) {
         const int32_t end = per_class[c], count = end - begin;
-        mo_nms_sort_by_score(out + begin, count);
         const int32_t take = count < topk ? count : topk;
+        mo_nms_select_best(out + begin, count, take);
+        mo_nms_sort_by_score(out + begin, take);
         memmove(out + kept, out + begin, sizeof *out * (size_t)take);
         kept += take;
         begin = end;

@@ -189,6 +189,35 @@ START_TEST(nms_is_per_class) {
 }
 END_TEST
 
+/* The k best that mo_nms_select_best puts first are the first k of a full sort, whatever the
+ * sizes, with many tied scores (ties go by index). */
+START_TEST(select_best_agrees_with_a_sort) {
+    enum { MAX = 300 };
+    mo_nms_item items[MAX], sorted[MAX];
+    uint32_t state = 12345;
+    for (int trial = 0; trial < 400; trial++) {
+        state = state * 1664525u + 1013904223u;
+        const int32_t n = 1 + (int32_t)(state >> 8) % MAX;
+        state = state * 1664525u + 1013904223u;
+        const int32_t k = (int32_t)(state >> 8) % (n + 2); /* 0..n+1 */
+        for (int32_t i = 0; i < n; i++) {
+            state = state * 1664525u + 1013904223u;
+            /* few distinct scores: ties everywhere; distinct indices, not in order */
+            items[i] = (mo_nms_item){
+                .score = (float)((state >> 16) % 7) / 8.0f, .label = 1, .index = i * 7919 % 65521};
+        }
+        memcpy(sorted, items, sizeof(mo_nms_item) * (size_t)n);
+        mo_nms_sort_by_score(sorted, n);
+        mo_nms_select_best(items, n, k);
+        const int32_t take = k < n ? k : n;
+        mo_nms_sort_by_score(items, take);
+        for (int32_t i = 0; i < take; i++)
+            ck_assert_msg(items[i].index == sorted[i].index && items[i].score == sorted[i].score,
+                          "n %d k %d: rank %d differs", n, k, i);
+    }
+}
+END_TEST
+
 START_TEST(ssd_postprocess_filters_sorts_and_cuts) {
     /* Three anchors, three classes (0 = background). */
     const float anchors[3][4] = {{0, 0, 10, 10}, {0, 0, 10, 10}, {20, 20, 40, 40}};
@@ -236,6 +265,7 @@ int main(void) {
     tcase_add_test(n, nms_threshold_is_strict);
     tcase_add_test(n, nms_zero_area_boxes_survive);
     tcase_add_test(n, nms_is_per_class);
+    tcase_add_test(n, select_best_agrees_with_a_sort);
     tcase_add_test(n, ssd_postprocess_filters_sorts_and_cuts);
     suite_add_tcase(s, n);
     SRunner *sr = srunner_create(s);
