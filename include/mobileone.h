@@ -86,7 +86,8 @@ mo_status mo_classify(mo_model *model, const float *input_nhwc, float *logits, m
 
 /* Benchmarks: runs the whole network on input_nhwc at the planned size (classifier logits,
  * detection head outputs or segmentation logits), without postprocessing, once: a segmenter's
- * test-time flipping, which doubles mo_segment's time, is left out. */
+ * test-time flipping, which doubles mo_segment's time, and a detector's test-time augmentation
+ * are left out. */
 mo_status mo_model_forward(mo_model *model, const float *input_nhwc, mo_error *err);
 
 /* Time per layer kind, summed over the runs since profiling was turned on (resets). */
@@ -153,11 +154,12 @@ typedef struct mo_detection {
     int32_t category_id;  /* the data set's id: the config's category_ids[label], or label */
 } mo_detection;
 
-/* Runs the network and SSD's postprocess on input (1, H, W, 3) f32 NHWC normalized at the
- * planned size, made from an image of orig_w x orig_h (boxes are scaled by orig / planned).
- * Keeps scores > score_thresh (a negative value: the config's detect.score_thresh, 0.001);
- * writes up to `capacity` detections (the config's max_dets is the most there can be), best
- * first, into `out` (caller-owned) and their number into *count. Allocates nothing. */
+/* Runs the network (once per pass of the test-time augmentation, mo_model_set_detect_tta) and
+ * SSD's postprocess on input (1, H, W, 3) f32 NHWC normalized at the planned size, made from
+ * an image of orig_w x orig_h (boxes are scaled by orig / planned). Keeps scores >
+ * score_thresh (a negative value: the config's detect.score_thresh, 0.001); writes up to
+ * `capacity` detections (the config's max_dets is the most there can be), best first, into
+ * `out` (caller-owned) and their number into *count. Allocates nothing. */
 mo_status mo_detect(mo_model *model, const float *input_nhwc, int32_t orig_w, int32_t orig_h,
                     float score_thresh, mo_detection *out, int32_t capacity, int32_t *count,
                     mo_error *err);
