@@ -5,7 +5,8 @@ statistics randomized), fused by the reference, written three ways -- our safete
 Tasks: classify (MobileOne + linear, logits), detect (SSDLite at 320x320: the network up to
 the head outputs, no anchors or NMS; with --first-stage 2 the seven-map SSDLite whose first
 map is stage 2's OS8 output, as the shipped detector) and segment (DeepLabv3 at OS16: the
-network up to the classifier's stride-16 logits, without the final upsample). Each engine times the same part.
+network up to the classifier's stride-16 logits, without the final upsample). Each engine
+times the same part.
 
 usage: export_models.py --out DIR --task classify --variants s0,s1 --size 224 --threads 1,2
 Prints one JSON line per (variant, threads) with TorchScript's median, and writes

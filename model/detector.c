@@ -248,20 +248,28 @@ const char *mo_detect_tta_name(mo_detect_tta tta) {
 }
 
 int32_t mo_detect_tta_passes(mo_detect_tta tta) {
-    return tta == MO_TTA_D8 ? 8 : tta == MO_TTA_FLIPS ? 4 : tta == MO_TTA_HFLIP ? 2 : 1;
+    return tta >= MO_TTA_NONE && tta <= MO_TTA_D8 ? 1 << tta : 1; /* 1, 2, 4, 8 */
+}
+
+mo_status mo_detector_check_tta(mo_detect_tta tta, int32_t h, int32_t w, mo_error *err) {
+    if (tta < MO_TTA_NONE || tta > MO_TTA_D8)
+        return mo_error_set(err, MO_ERR_ARGUMENT, "test-time augmentation mode %d", (int)tta);
+    if (tta == MO_TTA_D8 && h != w)
+        return mo_error_set(err, MO_ERR_ARGUMENT,
+                            "input size %dx%d: test-time augmentation d8 transposes the input, "
+                            "which must be square (or use flips)",
+                            w, h);
+    return MO_OK;
 }
 
 mo_status mo_model_set_detect_tta(mo_model *m, mo_detect_tta tta, mo_error *err) {
     if (!m->detector)
         return mo_error_set(err, MO_ERR_ARGUMENT,
                             "test-time augmentation on a model whose task is '%s'", m->config.task);
-    if (tta < MO_TTA_NONE || tta > MO_TTA_D8)
-        return mo_error_set(err, MO_ERR_ARGUMENT, "test-time augmentation mode %d", (int)tta);
-    if (tta == MO_TTA_D8 && m->arena && m->plan_h != m->plan_w)
-        return mo_error_set(err, MO_ERR_ARGUMENT,
-                            "test-time augmentation d8 transposes the "
-                            "input, which must be square, not %dx%d (or use flips)",
-                            m->plan_w, m->plan_h);
+    /* Unplanned, any size will do until mo_model_plan checks it. */
+    mo_status s =
+        mo_detector_check_tta(tta, m->arena ? m->plan_h : 1, m->arena ? m->plan_w : 1, err);
+    if (s != MO_OK) return s;
     m->config.detect.tta = tta;
     return MO_OK;
 }

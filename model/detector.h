@@ -50,6 +50,9 @@ mo_status mo_detector_plan(struct mo_model *m, mo_error *err);
 /* Runs backbone + head into d->cls_logits / d->bbox_regression (mo_model_forward). */
 mo_status mo_detector_forward(struct mo_model *m, const float *input, mo_error *err);
 
+/* MO_OK when tta is a mode that can run at input h x w (d8: a square one). */
+mo_status mo_detector_check_tta(mo_detect_tta tta, int32_t h, int32_t w, mo_error *err);
+
 /* Fills the head's part of info (classes, parameters, MACs) at input h x w. */
 void mo_detector_info(const struct mo_model *m, int32_t h, int32_t w, mo_model_info *info);
 

@@ -157,11 +157,7 @@ static mo_status check_size(const mo_model *m, int32_t h, int32_t w, mo_error *e
     mo_backbone_stage_sizes(&m->backbone, h, w, sizes);
     if (sizes[4][0] < 1 || sizes[4][1] < 1)
         return mo_error_set(err, MO_ERR_ARGUMENT, "input size %dx%d is too small", w, h);
-    if (m->detector && m->config.detect.tta == MO_TTA_D8 && h != w)
-        return mo_error_set(err, MO_ERR_ARGUMENT,
-                            "input size %dx%d: test-time augmentation d8 "
-                            "transposes the input, which must be square (or use flips)",
-                            w, h);
+    if (m->detector) return mo_detector_check_tta(m->config.detect.tta, h, w, err);
     return MO_OK;
 }
 

@@ -234,8 +234,9 @@ def tta_detect(model, image, passes):
             r = r[:, [1, 0, 3, 2]]
         probs = p if probs is None else probs + p
         regression = r if regression is None else regression + r
-    head = {"cls_logits": (probs / passes).log()[None], "bbox_regression": (regression / passes)[None]}
-    det = model.postprocess_detections(head, anchors, image_list.image_sizes)
+    mean = {"cls_logits": (probs / passes).log()[None],
+            "bbox_regression": (regression / passes)[None]}
+    det = model.postprocess_detections(mean, anchors, image_list.image_sizes)
     return model.transform.postprocess(det, image_list.image_sizes, [tuple(image.shape[-2:])])[0]
 
 
