@@ -54,6 +54,8 @@ static const char usage[] =
     "                   flips (and the vertical flips: 4), d8 (and the transposes: 8; a square\n"
     "                   input); per-anchor means before the postprocess (default: the model's\n"
     "                   config, detect.tta)\n"
+    "  --zoom N         also run the input enlarged N times (2..4; 1: off) and add its\n"
+    "                   detections of small objects (default: the config's detect.zoom)\n"
     "  --threads N      threads (default: one per core)\n"
     "Image sources print their detections on stdout unless --json or --jsonl is given.\n";
 
@@ -63,6 +65,7 @@ typedef struct detect_opts {
     long every, threads;
     int no_draw;
     int tta; /* an mo_detect_tta, or -1: the model's config */
+    long zoom; /* 0: the model's config */
 } detect_opts;
 
 /* Seconds per stage, summed. */
@@ -149,6 +152,12 @@ static int parse(int argc, char **argv, detect_opts *o) {
                 cli_error("detect", "--tta '%s': expected none, hflip, flips or d8", v);
                 return 0;
             }
+        } else if ((r = cli_flag(argc, argv, &i, "--zoom", &v))) {
+            if (r < 0) return 0;
+            if (!cli_parse_int(v, 1, MO_DETECT_MAX_ZOOM, &o->zoom)) {
+                cli_error("detect", "--zoom '%s': expected 1 (off) to %d", v, MO_DETECT_MAX_ZOOM);
+                return 0;
+            }
         } else if ((r = cli_flag(argc, argv, &i, "--threads", &v))) {
             if (r < 0) return 0;
             if (!cli_parse_int(v, 1, 1024, &o->threads)) {
@@ -193,7 +202,8 @@ static int setup(detect_run *r) {
     }
     r->h = r->cfg.input_size[0];
     r->w = r->cfg.input_size[1];
-    if (r->o.tta >= 0 && mo_model_set_detect_tta(r->model, r->o.tta, &err) != MO_OK) {
+    if ((r->o.tta >= 0 && mo_model_set_detect_tta(r->model, r->o.tta, &err) != MO_OK) ||
+        (r->o.zoom && mo_model_set_detect_zoom(r->model, (int32_t)r->o.zoom, &err) != MO_OK)) {
         cli_error("detect", "%s", err.message);
         return 0;
     }
@@ -318,11 +328,14 @@ static void summary(const detect_run *r) {
         fprintf(stderr, "%s %s %.2f ms", s ? "," : "", stage_names[s],
                 n ? 1e3 * r->t[s] / n : 0.0);
     }
-    const mo_detect_tta tta = mo_model_get_detect_config(r->model).tta;
+    const mo_detect_config dc = mo_model_get_detect_config(r->model);
     fprintf(stderr, " (input %dx%d", r->w, r->h);
-    if (tta != MO_TTA_NONE)
-        fprintf(stderr, "; test-time augmentation %s: %d passes per frame", mo_detect_tta_name(tta),
-                mo_detect_tta_passes(tta));
+    if (dc.tta != MO_TTA_NONE)
+        fprintf(stderr, "; test-time augmentation %s: %d passes per frame",
+                mo_detect_tta_name(dc.tta), mo_detect_tta_passes(dc.tta));
+    if (dc.zoom > 1)
+        fprintf(stderr, "; zoom %d: the same again at %dx%d", dc.zoom, r->w * dc.zoom,
+                r->h * dc.zoom);
     fprintf(stderr, ")\n");
     if (r->frames && elapsed > 0)
         fprintf(stderr, "wall time per frame %.2f ms: network %.0f %%, everything else %.0f %%%s\n",

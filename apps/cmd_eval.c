@@ -39,41 +39,45 @@ void mo_eval_json_double(FILE *out, double v) {
 }
 
 static void coco_usage(FILE *out) {
-    fprintf(out,
-            "usage: mobileone eval coco --gt GT.json --dt DT.json [--json] [--per-class] "
-            "[--timing]\n"
-            "       mobileone eval coco --gt GT.json --model M --images DIR [--save-results FILE]\n"
-            "                           [--config C] [--tta MODE] [--threads N] [--json]\n"
-            "                           [--per-class] [--timing]\n\n"
-            "COCO bbox mAP exactly as pycocotools' COCOeval (iouType 'bbox'): the twelve\n"
-            "summarize() lines, identical to pycocotools' text.\n\n"
-            "  --gt FILE      COCO instances file (images, annotations with iscrowd and area,\n"
-            "                 categories)\n"
-            "  --dt FILE      results: a JSON list of {image_id, category_id, bbox, score}\n"
-            "  --model M      instead of --dt: run this detection model over every image of\n"
-            "                 --gt (<DIR>/<file_name>) with its config's score_thresh (0.001),\n"
-            "                 then evaluate; progress and images/s on stderr\n"
-            "  --images DIR   the folder file_name is relative to (with --model)\n"
-            "  --save-results FILE  also write the results JSON (the text that was evaluated)\n"
-            "  --config C     JSON config overriding the one embedded in the model\n"
-            "  --tta MODE     test-time augmentation: none, hflip, flips or d8 (see `mobileone\n"
-            "                 detect --help`; default: the model's config, detect.tta)\n"
-            "  --threads N    threads (default: one per core)\n"
-            "  --json         one line {\"stats\":[12],\"per_category\":{\"<id>\":AP,...}}\n"
-            "  --per-class    after the summary, the AP@[.50:.95] of every category\n"
-            "  --timing       time of each phase (parse, evaluate, accumulate) on stderr\n"
-            "  -h, --help     this help\n\n"
-            "Category ids with --model: the config's category_ids when given; an 81-class model\n"
-            "(background + 80) is mapped onto COCO's 91 ids; otherwise the label is the id.\n"
-            "An image that cannot be read is named on stderr and counts as an image without\n"
-            "detections; the summary is still printed and the exit status is 1.\n");
+    fprintf(
+        out,
+        "usage: mobileone eval coco --gt GT.json --dt DT.json [--json] [--per-class] "
+        "[--timing]\n"
+        "       mobileone eval coco --gt GT.json --model M --images DIR [--save-results FILE]\n"
+        "                           [--config C] [--tta MODE] [--zoom N] [--threads N]\n"
+        "                           [--json] [--per-class] [--timing]\n\n"
+        "COCO bbox mAP exactly as pycocotools' COCOeval (iouType 'bbox'): the twelve\n"
+        "summarize() lines, identical to pycocotools' text.\n\n"
+        "  --gt FILE      COCO instances file (images, annotations with iscrowd and area,\n"
+        "                 categories)\n"
+        "  --dt FILE      results: a JSON list of {image_id, category_id, bbox, score}\n"
+        "  --model M      instead of --dt: run this detection model over every image of\n"
+        "                 --gt (<DIR>/<file_name>) with its config's score_thresh (0.001),\n"
+        "                 then evaluate; progress and images/s on stderr\n"
+        "  --images DIR   the folder file_name is relative to (with --model)\n"
+        "  --save-results FILE  also write the results JSON (the text that was evaluated)\n"
+        "  --config C     JSON config overriding the one embedded in the model\n"
+        "  --tta MODE     test-time augmentation: none, hflip, flips or d8 (see `mobileone\n"
+        "                 detect --help`; default: the model's config, detect.tta)\n"
+        "  --zoom N       add an N times enlarged pass for small objects, 1 (off) to 4 (see\n"
+        "                 `mobileone detect --help`; default: the model's config, detect.zoom)\n"
+        "  --threads N    threads (default: one per core)\n"
+        "  --json         one line {\"stats\":[12],\"per_category\":{\"<id>\":AP,...}}\n"
+        "  --per-class    after the summary, the AP@[.50:.95] of every category\n"
+        "  --timing       time of each phase (parse, evaluate, accumulate) on stderr\n"
+        "  -h, --help     this help\n\n"
+        "Category ids with --model: the config's category_ids when given; an 81-class model\n"
+        "(background + 80) is mapped onto COCO's 91 ids; otherwise the label is the id.\n"
+        "An image that cannot be read is named on stderr and counts as an image without\n"
+        "detections; the summary is still printed and the exit status is 1.\n");
 }
 
 typedef struct coco_opts {
     const char *gt, *dt, *model, *images, *save, *config;
     long threads;
     int json, per_class, timing;
-    int tta; /* -1: not given */
+    int tta;   /* -1: not given */
+    long zoom; /* 0: not given */
 } coco_opts;
 
 static int coco_parse(int argc, char **argv, coco_opts *o) {
@@ -108,6 +112,13 @@ static int coco_parse(int argc, char **argv, coco_opts *o) {
                 return 0;
             }
             continue;
+        } else if ((r = cli_flag(argc, argv, &i, "--zoom", &v))) {
+            if (r < 0) return 0;
+            if (!cli_parse_int(v, 1, MO_DETECT_MAX_ZOOM, &o->zoom)) {
+                cli_error(cmd, "--zoom '%s': expected 1 (off) to %d", v, MO_DETECT_MAX_ZOOM);
+                return 0;
+            }
+            continue;
         } else if (!strcmp(argv[i], "--json")) {
             o->json = 1;
         } else if (!strcmp(argv[i], "--per-class")) {
@@ -125,12 +136,13 @@ static int coco_parse(int argc, char **argv, coco_opts *o) {
         cli_error(cmd, "--dt and --model are alternatives: evaluate saved results or run a model");
         return 0;
     }
-    if (!o->model && (o->images || o->save || o->config || o->threads || o->tta >= 0)) {
+    if (!o->model && (o->images || o->save || o->config || o->threads || o->tta >= 0 || o->zoom)) {
         cli_error(cmd, "%s needs --model (see --help)",
                   o->images    ? "--images"
                   : o->save    ? "--save-results"
                   : o->config  ? "--config"
                   : o->threads ? "--threads"
+                  : o->zoom    ? "--zoom"
                                : "--tta");
         return 0;
     }
@@ -188,7 +200,8 @@ int mo_eval_coco_main(int argc, char **argv) {
                                     .gt_path = o.gt,
                                     .images = o.images,
                                     .threads = o.threads,
-                                    .tta = o.tta};
+                                    .tta = o.tta,
+                                    .zoom = (int32_t)o.zoom};
         size_t len = 0;
         run_rc = mo_eval_coco_run(&ro, gt, &results, &len);
         if (run_rc < 0) goto done;

@@ -56,6 +56,8 @@ static void print_json(const char *path, const mo_model_info *i, const mo_segmen
             cJSON_AddItemToArray(strides, cJSON_CreateNumber(map_stride(det, k)));
         cJSON_AddNumberToObject(d, "extras", det->num_levels - backbone_maps(det));
         cJSON_AddStringToObject(d, "tta", mo_detect_tta_name(det->tta));
+        cJSON_AddNumberToObject(d, "zoom", det->zoom);
+        cJSON_AddNumberToObject(d, "zoom_max_side", det->zoom_max_side);
     }
     char *text = cJSON_PrintUnformatted(r);
     if (text) printf("%s\n", text);
@@ -91,6 +93,11 @@ static void print_text(const char *path, const mo_model_info *i, const mo_segmen
         printf("             test-time augmentation %s", mo_detect_tta_name(det->tta));
         if (passes > 1) printf(" (%d passes per image: %d times the MACs)", passes, passes);
         printf("\n");
+        if (det->zoom > 1)
+            printf("             zoom %d: the same again at %dx%d for objects below %g of the "
+                   "input's side (%d times the MACs in all)\n",
+                   det->zoom, i->input_size[1] * det->zoom, i->input_size[0] * det->zoom,
+                   det->zoom_max_side, passes * (1 + det->zoom * det->zoom));
     }
 }
 

@@ -84,6 +84,7 @@ typedef struct mo_eval_coco_run_opts {
     const char *images;  /* folder that file names are relative to */
     long threads;        /* 0: one per core */
     int tta;             /* an mo_detect_tta, or -1: the model's config */
+    int32_t zoom;        /* 1..MO_DETECT_MAX_ZOOM, or 0: the model's config */
 } mo_eval_coco_run_opts;
 
 /* The label -> COCO category id map of an 81-class (background + 80) model without

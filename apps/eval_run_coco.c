@@ -157,6 +157,7 @@ int mo_eval_coco_run(const mo_eval_coco_run_opts *o, const mo_coco_gt *gt, char 
     mo_model_config cfg = mo_model_get_config(model);
     const int32_t h = cfg.input_size[0], w = cfg.input_size[1];
     if ((o->tta >= 0 && mo_model_set_detect_tta(model, o->tta, &err) != MO_OK) ||
+        (o->zoom && mo_model_set_detect_zoom(model, o->zoom, &err) != MO_OK) ||
         mo_model_plan(model, h, w, &err) != MO_OK) {
         cli_error(o->cmd, "%s", err.message);
         goto done;

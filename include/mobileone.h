@@ -187,6 +187,18 @@ int32_t mo_detect_tta_passes(mo_detect_tta tta);
  * checked by mo_model_plan and here. */
 mo_status mo_model_set_detect_tta(mo_model *model, mo_detect_tta tta, mo_error *err);
 
+/* Zoom for small objects (the config's detect.zoom; 1, off, by default): mo_detect also runs
+ * the network on its input enlarged `zoom` times (bilinear), with every anchor scale divided by
+ * zoom so that anchors keep the sizes in pixels the network was trained with. Of that pass's
+ * detections, scaled back, those whose side sqrt(w h) is below detect.zoom_max_side (0.2) times
+ * the input's sqrt(H W) join the first pass's, and class-wise NMS (detect.nms_thresh) keeps the
+ * best max_dets. Small objects are found better enlarged; large ones were never seen that
+ * large, so the first pass alone speaks for them. The zoomed pass takes the same test-time
+ * augmentation and costs about zoom^2 times the first. Any time after loading: a planned model
+ * is planned again (its activations grow about zoom^2 times). */
+#define MO_DETECT_MAX_ZOOM 4
+mo_status mo_model_set_detect_zoom(mo_model *model, int32_t zoom, mo_error *err);
+
 /* Seconds the last mo_detect spent in the network (backbone + head) and in postprocessing. */
 void mo_detect_last_timings(const mo_model *model, double *network_s, double *postprocess_s);
 
@@ -200,6 +212,8 @@ typedef struct mo_detect_config {
     int32_t first_stage;          /* the backbone stage of the first map: 3 (OS16) or 2 (OS8) */
     int32_t num_levels;           /* feature maps: 5 - first_stage backbone maps + 4 extras */
     mo_detect_tta tta;            /* test-time augmentation */
+    int32_t zoom;                 /* 1, or the zoomed pass's enlargement */
+    float zoom_max_side;          /* the zoomed pass's detections below this (of the input) */
 } mo_detect_config;
 
 mo_detect_config mo_model_get_detect_config(const mo_model *model);

@@ -22,6 +22,8 @@ typedef struct mo_config_detect {
     int32_t num_scales;              /* anchors.scales: 0, or levels + 1 explicit scales */
     double scales[MO_CONFIG_MAX_SCALES];
     int32_t tta; /* test-time augmentation, an mo_detect_tta: none */
+    int32_t zoom;         /* a second pass on the input enlarged this many times: 1 (off) */
+    double zoom_max_side; /* ...which adds its detections below this side (of the input's) */
 } mo_config_detect;
 
 typedef struct mo_config {

@@ -8,9 +8,17 @@
 #include "error.h"
 
 void mo_config_detect_init(mo_config_detect *d) {
-    *d = (mo_config_detect){.score_thresh = 0.001, .nms_thresh = 0.55, .topk = 300,
-                            .max_dets = 300, .first_stage = 3, .num_ratios = 2,
-                            .ratios = {2, 3}, .min_ratio = 0.2, .max_ratio = 0.95};
+    *d = (mo_config_detect){.score_thresh = 0.001,
+                            .nms_thresh = 0.55,
+                            .topk = 300,
+                            .max_dets = 300,
+                            .first_stage = 3,
+                            .num_ratios = 2,
+                            .ratios = {2, 3},
+                            .min_ratio = 0.2,
+                            .max_ratio = 0.95,
+                            .zoom = 1,
+                            .zoom_max_side = 0.2};
 }
 
 static mo_status number(const cJSON *v, double min, double max, double *out, const char *origin,
@@ -138,6 +146,10 @@ mo_status mo_config_detect_apply(mo_config *c, const cJSON *section, const char 
             s = integer(v, 2, 3, &d->first_stage, origin, k, err);
         else if (!strcmp(k, "tta"))
             s = tta(d, v, origin, err);
+        else if (!strcmp(k, "zoom"))
+            s = integer(v, 1, MO_DETECT_MAX_ZOOM, &d->zoom, origin, k, err);
+        else if (!strcmp(k, "zoom_max_side"))
+            s = number(v, 0, 1, &d->zoom_max_side, origin, k, err);
         else
             s = mo_error_set(err, MO_ERR_FORMAT, "%s: config has an unknown field 'detect.%s'",
                              origin, k);
@@ -205,6 +217,9 @@ void mo_config_detect_to_json(const mo_config *c, cJSON *root) {
         cJSON_AddNumberToObject(det, "max_dets", d->max_dets);
         if (d->first_stage != 3) cJSON_AddNumberToObject(det, "first_stage", d->first_stage);
         if (d->tta != MO_TTA_NONE) cJSON_AddStringToObject(det, "tta", mo_detect_tta_name(d->tta));
+        if (d->zoom != 1) cJSON_AddNumberToObject(det, "zoom", d->zoom);
+        if (d->zoom_max_side != 0.2)
+            cJSON_AddNumberToObject(det, "zoom_max_side", d->zoom_max_side);
         cJSON *a = cJSON_AddObjectToObject(det, "anchors");
         cJSON *outer = a ? cJSON_AddArrayToObject(a, "aspect_ratios") : NULL;
         if (outer) cJSON_AddItemToArray(outer, cJSON_CreateDoubleArray(d->ratios, d->num_ratios));

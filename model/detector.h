@@ -15,25 +15,36 @@
 
 struct mo_model;
 
+/* An input size the detector runs at: the planned one, or the zoomed pass's. */
+typedef struct mo_detector_scale {
+    int32_t h, w;
+    int32_t zoom; /* 1, or the enlargement of the planned input */
+    int32_t grids[MO_SSD_LEVELS][2];
+    int64_t num_anchors;
+    float *anchors; /* (num_anchors, 4) xyxy at h x w */
+} mo_detector_scale;
+
 typedef struct mo_detector {
     int32_t first_stage;            /* the first map's backbone stage: 3 (OS16) or 2 (OS8) */
     mo_ssdlite head;
     mo_anchor_params anchor_params;
     mo_ssd_post_params post_params;
     mo_box_coder coder;
-    /* The plan. */
-    int32_t plan_h, plan_w;
-    int32_t grids[MO_SSD_LEVELS][2];
-    int64_t num_anchors;
-    float *block;                   /* one allocation: the views below */
-    float *anchors;                 /* (N, 4) xyxy */
+    /* The plan. Buffers shared by the scales are sized for the largest. */
+    int32_t plan_h, plan_w, plan_zoom;
+    int32_t num_scales; /* 1, or 2 with the zoomed pass (detect.zoom > 1) */
+    mo_detector_scale scales[2];
+    float *block;                     /* one allocation: the views below and the anchors */
     float *taps[MO_SSD_MAX_MAPS - 1]; /* the backbone maps before stage4's, tapped */
     float *scratch;                 /* the head's */
     float *cls_logits, *bbox_regression;
     float *tta_input;                  /* a pass's transformed input (test-time augmentation) */
     float *tta_probs, *tta_regression; /* the passes' mean probabilities and regressions */
+    float *zoom_input;                 /* the input enlarged for the zoomed pass */
+    float *merge_boxes;                /* (2 max_dets, 4): both passes' boxes, for their NMS */
     mo_ssd_post post;
-    mo_ssd_det *dets;               /* max_dets */
+    mo_ssd_det *dets;         /* 3 max_dets: each scale's, then the merged ones */
+    mo_nms_item *merge_items; /* 4 max_dets: candidates, then the kept ones */
     double network_s, postprocess_s;
 } mo_detector;
 

@@ -161,8 +161,14 @@ static mo_status check_size(const mo_model *m, int32_t h, int32_t w, mo_error *e
     return MO_OK;
 }
 
+/* The backbone's largest activation at h x w, or at the detector's zoomed size. */
+static int64_t max_activation(const mo_model *m, int32_t h, int32_t w) {
+    const int32_t zoom = m->detector ? m->config.detect.zoom : 1;
+    return mo_backbone_max_activation(&m->backbone, h * zoom, w * zoom);
+}
+
 static int64_t arena_floats(const mo_model *m, int32_t h, int32_t w) {
-    int64_t act = mo_backbone_max_activation(&m->backbone, h, w);
+    int64_t act = max_activation(m, h, w);
     /* two ping-pong activations, SE scratch, pooled features, logits for mo_model_forward */
     return 2 * act + mo_backbone_scratch_floats(&m->backbone) + m->backbone.widths[4] +
            m->classifier.num_classes + (m->segmenter ? mo_segmenter_floats(m, h, w) : 0);
@@ -172,7 +178,7 @@ mo_status mo_model_plan(mo_model *m, int32_t h, int32_t w, mo_error *err) {
     mo_status s = check_size(m, h, w, err);
     if (s != MO_OK) return s;
     if (m->arena && m->plan_h == h && m->plan_w == w) return MO_OK;
-    int64_t act = mo_backbone_max_activation(&m->backbone, h, w);
+    int64_t act = max_activation(m, h, w);
     int64_t n = arena_floats(m, h, w);
     float *arena = malloc(sizeof(float) * (size_t)n);
     if (!arena) return mo_error_set(err, MO_ERR_MEMORY, "out of memory planning %dx%d", w, h);
@@ -192,6 +198,12 @@ mo_status mo_model_plan(mo_model *m, int32_t h, int32_t w, mo_error *err) {
         return s;
     }
     return MO_OK;
+}
+
+mo_status mo_model_replan(mo_model *m, mo_error *err) {
+    const int32_t h = m->plan_h, w = m->plan_w;
+    m->plan_h = m->plan_w = 0;
+    return mo_model_plan(m, h, w, err);
 }
 
 mo_status mo_classify(mo_model *m, const float *input, float *logits, mo_error *err) {

@@ -23,4 +23,7 @@ struct mo_model {
     float *buf_a, *buf_b, *scratch, *pooled;
 };
 
+/* Plans the planned size again (after a change that the plan depends on, as detect.zoom). */
+mo_status mo_model_replan(struct mo_model *m, mo_error *err);
+
 #endif

@@ -20,6 +20,25 @@ int64_t mo_anchor_count(const mo_anchor_params *p, const int32_t (*grids)[2]) {
     return n * mo_anchors_per_location(p);
 }
 
+/* The L + 1 scales in double, as Python computes them; the (w, h) pairs become f32 once. */
+static void level_scales(const mo_anchor_params *p, double *scales) {
+    const int32_t L = p->num_levels;
+    for (int32_t k = 0; k < L; k++)
+        scales[k] = p->num_scales ? p->scales[k]
+                                  : p->min_ratio + (p->max_ratio - p->min_ratio) * k / (L - 1.0);
+    scales[L] = p->num_scales ? p->scales[L] : 1.0;
+}
+
+mo_anchor_params mo_anchor_params_zoomed(const mo_anchor_params *p, int32_t zoom) {
+    mo_anchor_params z = *p;
+    if (p->num_levels < 1 || p->num_levels > MO_ANCHOR_MAX_LEVELS) return z; /* generate says */
+    level_scales(p, z.scales);
+    for (int32_t k = 0; k <= p->num_levels; k++)
+        z.scales[k] /= zoom;
+    z.num_scales = p->num_levels + 1;
+    return z;
+}
+
 static float clamp01(float v, int clip) {
     if (!clip) return v;
     return v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
@@ -46,13 +65,9 @@ mo_status mo_anchors_generate(const mo_anchor_params *p, const int32_t (*grids)[
         if (!(p->ratios[r] > 0))
             return mo_error_set(err, MO_ERR_ARGUMENT, "anchors: aspect ratio %g must be > 0",
                                 p->ratios[r]);
-    /* Scales in double, as Python computes them; the (w, h) pairs become f32 once. */
     double scales[MO_ANCHOR_MAX_LEVELS + 1];
+    level_scales(p, scales);
     const int32_t L = p->num_levels;
-    for (int32_t k = 0; k < L; k++)
-        scales[k] = p->num_scales ? p->scales[k]
-                                  : p->min_ratio + (p->max_ratio - p->min_ratio) * k / (L - 1.0);
-    scales[L] = p->num_scales ? p->scales[L] : 1.0;
     const int32_t A = mo_anchors_per_location(p);
     const float fw = (float)image_w, fh = (float)image_h;
     float *o = out;

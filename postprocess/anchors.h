@@ -37,6 +37,10 @@ int32_t mo_anchors_per_location(const mo_anchor_params *p);
 /* Total anchors for the given grids (grids[k] = {h, w}). */
 int64_t mo_anchor_count(const mo_anchor_params *p, const int32_t (*grids)[2]);
 
+/* p with explicit scales, each of p's divided by zoom: on an input zoom times larger, anchors
+ * of the same sizes in pixels (as DefaultBoxGenerator(scales=[s / zoom for s in scales])). */
+mo_anchor_params mo_anchor_params_zoomed(const mo_anchor_params *p, int32_t zoom);
+
 /* Writes mo_anchor_count() boxes, xyxy, into out (caller-owned, 4 floats each) for an input
  * of image_h x image_w. Checks p (levels 2..8, ratios > 0, 0 < min <= max, or num_levels + 1
  * positive scales). */

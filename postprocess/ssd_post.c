@@ -7,6 +7,10 @@
 
 #include "error.h"
 
+void mo_ssd_post_set_anchors(mo_ssd_post *p, int64_t n) {
+    p->num_anchors = n < p->capacity ? n : p->capacity;
+}
+
 mo_ssd_post_params mo_ssd_post_default_params(void) {
     return (mo_ssd_post_params){.score_thresh = 0.001f, .nms_thresh = 0.55f, .topk = 300,
                                 .max_dets = 300};
@@ -20,7 +24,7 @@ mo_status mo_ssd_post_init(mo_ssd_post *p, int64_t num_anchors, int32_t num_clas
                             "SSD postprocess: %lld anchors, %d classes, %d detections: need "
                             "anchors >= 1, classes >= 2 (background + 1), detections >= 1",
                             (long long)num_anchors, num_classes, max_dets);
-    p->num_anchors = num_anchors;
+    p->num_anchors = p->capacity = num_anchors;
     p->num_classes = num_classes;
     p->max_dets = max_dets;
     const size_t n = (size_t)num_anchors;

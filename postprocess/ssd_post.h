@@ -36,7 +36,8 @@ typedef struct mo_ssd_det {
 } mo_ssd_det;
 
 typedef struct mo_ssd_post {
-    int64_t num_anchors;
+    int64_t num_anchors; /* what run() reads: up to capacity */
+    int64_t capacity;    /* the anchors the workspace was made for */
     int32_t num_classes;
     int32_t max_dets;
     float *row;          /* (K) one anchor's exp(x - max) */
@@ -49,6 +50,9 @@ typedef struct mo_ssd_post {
 mo_status mo_ssd_post_init(mo_ssd_post *p, int64_t num_anchors, int32_t num_classes,
                            int32_t max_dets, mo_error *err);
 void mo_ssd_post_free(mo_ssd_post *p);
+
+/* Runs the next run() over n <= p->capacity anchors (a smaller input than the workspace's). */
+void mo_ssd_post_set_anchors(mo_ssd_post *p, int64_t n);
 
 /* Writes up to min(params->max_dets, p->max_dets) detections, best first; returns the count. */
 int32_t mo_ssd_post_run(mo_ssd_post *p, const mo_ssd_post_params *params,

@@ -199,6 +199,8 @@ START_TEST(bad_arguments_are_usage_errors) {
     ck_assert_int_eq(run_detect(args), 2);
     snprintf(args, sizeof args, "--model %s --tta d4 x.avi", model);
     ck_assert_int_eq(run_detect(args), 2);
+    snprintf(args, sizeof args, "--model %s --zoom 5 x.avi", model);
+    ck_assert_int_eq(run_detect(args), 2);
     ck_assert_int_eq(run_detect("--model /nonexistent.safetensors /nonexistent.avi"), 1);
 }
 END_TEST

@@ -161,6 +161,10 @@ START_TEST(usage_errors_exit_2_with_one_line_naming_what_is_missing) {
     ck_assert_int_eq(cli("eval coco --gt a --dt b --bogus"), 2);
     ck_assert(strstr(err_text, "--bogus"));
     ck_assert_int_eq(cli("eval nope"), 2);
+    ck_assert_int_eq(cli("eval coco --gt a --dt b --zoom 2"), 2);
+    ck_assert(one_line(err_text) && strstr(err_text, "--zoom"));
+    ck_assert_int_eq(cli("eval coco --gt a --model m --images i --zoom 9"), 2);
+    ck_assert(one_line(err_text) && strstr(err_text, "--zoom"));
     ck_assert_int_eq(cli("eval coco --model m.safetensors --images imgs"), 2);
     ck_assert(one_line(err_text) && strstr(err_text, "--gt"));
     ck_assert_int_eq(cli("eval voc --model=m.safetensors --images imgs"), 2);

@@ -256,6 +256,48 @@ START_TEST(detect_tta_is_a_known_mode_and_d8_needs_a_square_input) {
 }
 END_TEST
 
+START_TEST(detect_zoom_is_checked_and_plans_the_enlarged_pass) {
+    model_spec s = small_spec(0);
+    s.config = "{\"detect\": {\"zoom\": 5}}";
+    expect_load_error(&s, MO_ERR_FORMAT, "'detect.zoom'");
+    s.config = "{\"detect\": {\"zoom\": 1.5}}";
+    expect_load_error(&s, MO_ERR_FORMAT, "'detect.zoom'");
+    s.config = "{\"detect\": {\"zoom_max_side\": -0.1}}";
+    expect_load_error(&s, MO_ERR_FORMAT, "'detect.zoom_max_side'");
+    char model[1024];
+    mo_model *m;
+    mo_error err = {0};
+    ck_assert_msg(load_os8_detector("{\"detect\": {\"zoom\": 2, \"zoom_max_side\": 0.3}}", model,
+                                    sizeof model, &m, &err) == MO_OK,
+                  "%s", err.message);
+    mo_detect_config dc = mo_model_get_detect_config(m);
+    ck_assert_int_eq(dc.zoom, 2);
+    ck_assert_float_eq_tol(dc.zoom_max_side, 0.3f, 1e-7f);
+    /* The arena holds the activations of the enlarged pass: about 4 times one pass's. */
+    mo_model_info zoomed, plain;
+    ck_assert_int_eq(mo_model_get_info(m, 64, 96, &zoomed, &err), MO_OK);
+    ck_assert_int_eq(mo_model_plan(m, 64, 96, &err), MO_OK);
+    static float input[64 * 96 * 3];
+    static mo_detection dets[300];
+    int32_t n2 = 0, n1 = 0;
+    ck_assert_msg(mo_detect(m, input, 96, 64, -1.0f, dets, 300, &n2, &err) == MO_OK, "%s",
+                  err.message);
+    ck_assert_int_ne(mo_model_set_detect_zoom(m, 0, &err), MO_OK);
+    ck_assert_int_ne(mo_model_set_detect_zoom(m, MO_DETECT_MAX_ZOOM + 1, &err), MO_OK);
+    ck_assert_msg(strstr(err.message, "zoom"), "%s", err.message);
+    ck_assert_int_eq(mo_model_set_detect_zoom(m, 1, &err), MO_OK); /* plans again */
+    ck_assert_int_eq(mo_model_get_info(m, 64, 96, &plain, &err), MO_OK);
+    ck_assert_int_gt(zoomed.arena_bytes, 3 * plain.arena_bytes);
+    ck_assert_msg(mo_detect(m, input, 96, 64, -1.0f, dets, 300, &n1, &err) == MO_OK, "%s",
+                  err.message);
+    ck_assert_int_ge(n2, n1); /* on a blank input, nothing to suppress: the passes add up */
+    ck_assert_int_eq(mo_model_get_detect_config(m).zoom, 1);
+    mo_model_free(m);
+    ck_assert_int_eq(mo_model_load(&m, model, NULL, &err), MO_OK);
+    mo_model_free(m);
+}
+END_TEST
+
 START_TEST(a_file_without_a_backbone_is_rejected) {
     model_spec s = small_spec(0);
     s.drop = "stage0.reparam_conv.weight";
@@ -348,6 +390,7 @@ int main(void) {
     tcase_add_test(tc, a_detect_first_stage_other_than_2_or_3_is_rejected);
     tcase_add_test(tc, detect_anchor_scales_must_number_the_levels_plus_one);
     tcase_add_test(tc, detect_tta_is_a_known_mode_and_d8_needs_a_square_input);
+    tcase_add_test(tc, detect_zoom_is_checked_and_plans_the_enlarged_pass);
     tcase_add_test(tc, a_file_without_a_backbone_is_rejected);
     tcase_add_test(tc, a_truncated_model_file_is_rejected);
     tcase_add_test(tc, the_layer_profile_covers_every_block_once);

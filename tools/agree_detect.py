@@ -9,8 +9,8 @@ each PyTorch detection has one C detection of the same class with every box coor
 --box-tol px and the score within --score-tol, and no C detection is left over. A detection
 whose score is within --score-tol of the threshold may be missing on either side (it sits on
 the cut). With test-time augmentation (--tta, or the config's detect.tta) both sides average
-the passes over the input's symmetries (ssdlite_ref.tta_detect). Exit 0 when every image
-agrees.
+the passes over the input's symmetries (ssdlite_ref.tta_detect); with a zoom (--zoom, or the
+config's detect.zoom) both add the pass on the enlarged input. Exit 0 when every image agrees.
 
     python3 tools/agree_detect.py --model models/ssdlite_s0_synth.safetensors \\
         --images out/synth/test/images --n 50 --mobileone build/mobileone --work out/agree
@@ -77,22 +77,25 @@ def decoded_images(folder, n, out_dir):
 
 
 @torch.no_grad()
-def torch_detections(model, images, category_ids, passes=1):
-    """{png name: [(category_id, [x0, y0, x1, y1], score)]}; passes > 1: test-time
-    augmentation (ssdlite_ref.tta_detect)."""
+def torch_detections(model, images, category_ids, passes=1, zoom=1, zoom_max_side=0.2):
+    """{png name: [(category_id, [x0, y0, x1, y1], score)]}; passes > 1 or zoom > 1: test-time
+    augmentation and the zoomed pass (ssdlite_ref.tta_detect)."""
     out = {}
     for name, img in images:
         x = img.float() / 255
-        det = ssd_ref.tta_detect(model, x, passes) if passes > 1 else model([x])[0]
+        if passes > 1 or zoom > 1:
+            det = ssd_ref.tta_detect(model, x, passes, zoom, zoom_max_side)
+        else:
+            det = model([x])[0]
         out[name] = [(category_ids[int(l)] if category_ids else int(l), b, s)
                      for b, s, l in zip(det["boxes"].tolist(), det["scores"].tolist(),
                                         det["labels"].tolist())]
     return out
 
 
-def c_detections(binary, model_path, png_dir, conf, threads, jsonl, tta):
+def c_detections(binary, model_path, png_dir, conf, threads, jsonl, tta, zoom):
     cmd = [binary, "detect", "--model", model_path, "--conf", repr(conf), "--threads",
-           str(threads), "--tta", tta, "--jsonl", jsonl, png_dir]
+           str(threads), "--tta", tta, "--zoom", str(zoom), "--jsonl", jsonl, png_dir]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode:
         raise SystemExit("mobileone detect failed (%d): %s" % (r.returncode, r.stderr[-2000:]))
@@ -155,6 +158,9 @@ def main():
     p.add_argument("--tta", choices=sorted(ssd_ref.TTA_PASSES),
                    help="test-time augmentation on both sides (default: the model's config, "
                         "detect.tta, else none)")
+    p.add_argument("--zoom", type=int, choices=range(1, 5),
+                   help="the zoomed pass on both sides (default: the model's config, "
+                        "detect.zoom, else 1: none)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--skip-missing", action="store_true",
                    help="exit 77 (skipped, for ctest) when --model does not exist")
@@ -163,14 +169,20 @@ def main():
         print("SKIPPED: %s is absent (train it: models/README.md)" % args.model)
         return 77
     torch.set_num_threads(args.threads)
+    # An enlarged (zoomed) input is smooth: subnormal activations would make PyTorch's pass
+    # there ten times slower; flushing them moves nothing near the tolerances.
+    torch.set_flush_denormal(True)
     model, cfg = load_model(args.model)
     model.score_thresh = args.conf
     png_dir = os.path.join(args.work, "tensors")
     images = decoded_images(args.images, args.n, png_dir)
     tta = args.tta or cfg.get("detect", {}).get("tta", "none")
-    ref = torch_detections(model, images, cfg.get("category_ids"), ssd_ref.TTA_PASSES[tta])
+    det_cfg = cfg.get("detect", {})
+    zoom = args.zoom or det_cfg.get("zoom", 1)
+    ref = torch_detections(model, images, cfg.get("category_ids"), ssd_ref.TTA_PASSES[tta],
+                           zoom, det_cfg.get("zoom_max_side", 0.2))
     ours = c_detections(args.mobileone, args.model, png_dir, args.conf, args.threads,
-                        os.path.join(args.work, "c.jsonl"), tta)
+                        os.path.join(args.work, "c.jsonl"), tta, zoom)
     total = edge_total = 0
     worst_b = worst_s = 0.0
     failed = []
@@ -183,9 +195,9 @@ def main():
         total, edge_total = total + m, edge_total + e
         worst_b, worst_s = max(worst_b, b), max(worst_s, s)
         failed += ["%s: %s" % (name, f) for f in fails]
-    print("%d images, test-time augmentation %s: %d detections matched (score > %g), %d on "
-          "the threshold; worst box %.2e px, worst score %.2e"
-          % (len(images), tta, total, args.conf, edge_total, worst_b, worst_s))
+    print("%d images, test-time augmentation %s, zoom %d: %d detections matched (score > %g), "
+          "%d on the threshold; worst box %.2e px, worst score %.2e"
+          % (len(images), tta, zoom, total, args.conf, edge_total, worst_b, worst_s))
     if failed:
         print("DISAGREE: %d detections\n  %s" % (len(failed), "\n  ".join(failed[:20])))
         return 1

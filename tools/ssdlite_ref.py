@@ -41,6 +41,7 @@ from torchvision.models.detection.anchor_utils import DefaultBoxGenerator
 from torchvision.models.detection.image_list import ImageList
 from torchvision.models.detection.ssd import SSD
 from torchvision.models.detection.ssdlite import SSDLiteHead, _extra_block
+from torchvision.ops import batched_nms
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import make_goldens as mg  # noqa: E402
@@ -205,24 +206,21 @@ def tta_anchor_index(grids, anchors_per_location, hflip, vflip, transpose):
     return torch.cat(index)
 
 
-@torch.no_grad()
-def tta_detect(model, image, passes):
-    """model's detections of one image (3, H0, W0) in [0, 1] with test-time augmentation: the
-    network runs on `passes` symmetries of its input (tta_pass), each pass's softmax scores and
-    box regressions are carried back to the original anchors (a flip negates dx or dy, then a
-    transpose swaps x and y) and averaged, then torchvision's postprocess (on the log of the
-    mean probabilities, whose softmax they are)."""
-    image_list, _ = model.transform([image], None)
-    x = image_list.tensors
+def _mean_outputs(model, x, passes, anchor_generator):
+    """The head outputs of a normalized input x (1, 3, H, W) averaged over `passes` symmetries
+    (tta_pass): each pass's softmax scores and box regressions are carried back to the
+    original anchors (a flip negates dx or dy, then a transpose swaps x and y). Returns
+    ({"cls_logits": log of the mean probabilities, "bbox_regression": mean}, anchors)."""
+    image_list = ImageList(x, [tuple(x.shape[-2:])])
     probs = regression = anchors = None
     for i in range(passes):
         hflip, vflip, transpose = tta_pass(i)
         features = list(model.backbone(tta_transform(x, hflip, vflip, transpose)).values())
         head = model.head(features)
         if i == 0:
-            anchors = model.anchor_generator(image_list, features)
+            anchors = anchor_generator(image_list, features)
         grids = [tuple(f.shape[-2:]) for f in features]
-        index = tta_anchor_index(grids, model.anchor_generator.num_anchors_per_location(),
+        index = tta_anchor_index(grids, anchor_generator.num_anchors_per_location(),
                                  hflip, vflip, transpose)
         p = head["cls_logits"][0].softmax(-1)[index]
         r = head["bbox_regression"][0][index].clone()
@@ -234,10 +232,51 @@ def tta_detect(model, image, passes):
             r = r[:, [1, 0, 3, 2]]
         probs = p if probs is None else probs + p
         regression = r if regression is None else regression + r
-    mean = {"cls_logits": (probs / passes).log()[None],
-            "bbox_regression": (regression / passes)[None]}
-    det = model.postprocess_detections(mean, anchors, image_list.image_sizes)
-    return model.transform.postprocess(det, image_list.image_sizes, [tuple(image.shape[-2:])])[0]
+    return ({"cls_logits": (probs / passes).log()[None],
+             "bbox_regression": (regression / passes)[None]}, anchors)
+
+
+def zoom_anchor_generator(anchor_generator, zoom):
+    """The anchors of a zoomed pass: every scale divided by zoom, so that on an input zoom
+    times larger the anchors keep their size in pixels (the sizes the network was trained
+    for)."""
+    return DefaultBoxGenerator(anchor_generator.aspect_ratios,
+                               scales=[s / zoom for s in anchor_generator.scales])
+
+
+@torch.no_grad()
+def tta_detect(model, image, passes, zoom=1, zoom_max_side=0.2):
+    """model's detections of one image (3, H0, W0) in [0, 1] with test-time augmentation.
+
+    passes: the network runs on that many symmetries of its input (tta_pass) and the mean
+    outputs go through torchvision's postprocess once (_mean_outputs).
+    zoom > 1: a second pass runs on the network input enlarged zoom times (bilinear,
+    align_corners False), with zoom_anchor_generator's anchors and the same symmetries; of
+    its detections (divided by zoom) those whose side, sqrt(w h), is below zoom_max_side
+    times the input's sqrt(H W) join the first pass's, and class-wise NMS (nms_thresh) keeps
+    the best detections_per_img. Small objects are found better enlarged; large ones were
+    never seen that large in training, so only the first pass speaks for them."""
+    image_list, _ = model.transform([image], None)
+    x = image_list.tensors
+    outputs, anchors = _mean_outputs(model, x, passes, model.anchor_generator)
+    det = model.postprocess_detections(outputs, anchors, image_list.image_sizes)[0]
+    if zoom > 1:
+        h, w = x.shape[-2:]
+        big = torch.nn.functional.interpolate(x, size=(h * zoom, w * zoom), mode="bilinear",
+                                              align_corners=False)
+        outputs, anchors = _mean_outputs(model, big, passes,
+                                         zoom_anchor_generator(model.anchor_generator, zoom))
+        small = model.postprocess_detections(outputs, anchors, [(h * zoom, w * zoom)])[0]
+        boxes = small["boxes"] / zoom
+        side = ((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])).sqrt()
+        keep = side < zoom_max_side * math.sqrt(h * w)
+        boxes = torch.cat([det["boxes"], boxes[keep]])
+        scores = torch.cat([det["scores"], small["scores"][keep]])
+        labels = torch.cat([det["labels"], small["labels"][keep]])
+        order = batched_nms(boxes, scores, labels, model.nms_thresh)[:model.detections_per_img]
+        det = {"boxes": boxes[order], "scores": scores[order], "labels": labels[order]}
+    return model.transform.postprocess([det], image_list.image_sizes,
+                                       [tuple(image.shape[-2:])])[0]
 
 
 def check_margins(cls_logits, score_thresh=0.001, rel=2e-5):
