@@ -35,11 +35,11 @@ set_tests_properties(detect_vtest PROPERTIES ENVIRONMENT "${MO_TEST_ENV}" SKIP_R
 
 # The shipped detection model: the C pipeline and PyTorch (unfused, eval) detect the same
 # objects on 50 decoded synth test images (a split never used in training), as shipped (its
-# config's test-time augmentation) and in one pass.
+# config's test-time augmentation and zoom) and in one pass.
 add_test(NAME detect_shipped_model_agrees
          COMMAND sh -c "$<TARGET_FILE:mobileone> synth --out ${CMAKE_BINARY_DIR}/agree/synth --split test --images 50 && ${MO_PYTHON} ${CMAKE_SOURCE_DIR}/tools/agree_detect.py --skip-missing --model ${CMAKE_SOURCE_DIR}/models/ssdlite_s0_synth.safetensors --images ${CMAKE_BINARY_DIR}/agree/synth/images --n 50 --mobileone $<TARGET_FILE:mobileone> --work ${CMAKE_BINARY_DIR}/agree")
 add_test(NAME detect_shipped_model_agrees_one_pass
-         COMMAND sh -c "$<TARGET_FILE:mobileone> synth --out ${CMAKE_BINARY_DIR}/agree1/synth --split test --images 50 && ${MO_PYTHON} ${CMAKE_SOURCE_DIR}/tools/agree_detect.py --skip-missing --tta none --model ${CMAKE_SOURCE_DIR}/models/ssdlite_s0_synth.safetensors --images ${CMAKE_BINARY_DIR}/agree1/synth/images --n 50 --mobileone $<TARGET_FILE:mobileone> --work ${CMAKE_BINARY_DIR}/agree1")
+         COMMAND sh -c "$<TARGET_FILE:mobileone> synth --out ${CMAKE_BINARY_DIR}/agree1/synth --split test --images 50 && ${MO_PYTHON} ${CMAKE_SOURCE_DIR}/tools/agree_detect.py --skip-missing --tta none --zoom 1 --model ${CMAKE_SOURCE_DIR}/models/ssdlite_s0_synth.safetensors --images ${CMAKE_BINARY_DIR}/agree1/synth/images --n 50 --mobileone $<TARGET_FILE:mobileone> --work ${CMAKE_BINARY_DIR}/agree1")
 set_tests_properties(detect_shipped_model_agrees detect_shipped_model_agrees_one_pass
                      PROPERTIES ENVIRONMENT "${MO_TEST_ENV}" SKIP_RETURN_CODE 77
                      LABELS "full;detect" TIMEOUT 900)

@@ -127,12 +127,14 @@ class TrainSmoke(unittest.TestCase):
         results, gt = td.detect_folder(model2, self.data, torch.device("cpu"))
         ap, ap50 = tc.coco_ap(gt, results)
         self.assertTrue(0.0 <= ap <= ap50 <= 1.0)
-        # Test-time augmentation: the same tensors, the config changed in detect.tta only.
+        # Test-time augmentation and zoom: the same tensors, the config changed in
+        # detect.tta and detect.zoom only.
         path_tta = os.path.join(self.tmp, "det_flips.safetensors")
-        set_test_config(path, path_tta, tta="flips")
+        set_test_config(path, path_tta, tta="flips", zoom=2)
         tensors_tta, meta_tta = st.load(path_tta)
         config_tta = st.load_config(meta_tta)
         self.assertEqual(config_tta["detect"].pop("tta"), "flips")
+        self.assertEqual(config_tta["detect"].pop("zoom"), 2)
         self.assertEqual(config_tta, config)
         self.assertTrue(all(torch.equal(tensors[k], tensors_tta[k]) for k in tensors))
         with self.assertRaises(SystemExit):
@@ -142,7 +144,9 @@ class TrainSmoke(unittest.TestCase):
                   "skipped")
             return
         self.assertIn("detect", self._run_c("info", path))
-        self.assertIn("test-time augmentation flips", self._run_c("info", path_tta))
+        info = self._run_c("info", path_tta)
+        self.assertIn("test-time augmentation flips", info)
+        self.assertIn("zoom 2: the same again at 128x128", info)
         out = self._run_c("detect", "--model", path, "--conf", "0.001", "--json",
                           os.path.join(self.tmp, "dt.json"),
                           os.path.join(self.data, "images", "000001.jpg"))
