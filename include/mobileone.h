@@ -213,7 +213,7 @@ typedef struct mo_detect_config {
     int32_t num_levels;           /* feature maps: 5 - first_stage backbone maps + 4 extras */
     mo_detect_tta tta;            /* test-time augmentation */
     int32_t zoom;                 /* 1, or the zoomed pass's enlargement */
-    float zoom_max_side;          /* the zoomed pass's detections below this (of the input) */
+    double zoom_max_side;         /* the zoomed pass's detections below this (of the input) */
 } mo_detect_config;
 
 mo_detect_config mo_model_get_detect_config(const mo_model *model);

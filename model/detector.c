@@ -425,7 +425,7 @@ mo_detect_config mo_model_get_detect_config(const mo_model *m) {
     c.num_levels = d->head.levels;
     c.tta = m->config.detect.tta;
     c.zoom = m->config.detect.zoom;
-    c.zoom_max_side = (float)m->config.detect.zoom_max_side;
+    c.zoom_max_side = m->config.detect.zoom_max_side;
     c.num_category_ids = m->config.num_category_ids;
     c.category_ids = m->config.category_ids;
     return c;

@@ -272,7 +272,7 @@ START_TEST(detect_zoom_is_checked_and_plans_the_enlarged_pass) {
                   "%s", err.message);
     mo_detect_config dc = mo_model_get_detect_config(m);
     ck_assert_int_eq(dc.zoom, 2);
-    ck_assert_float_eq_tol(dc.zoom_max_side, 0.3f, 1e-7f);
+    ck_assert_double_eq(dc.zoom_max_side, 0.3);
     /* The arena holds the activations of the enlarged pass: about 4 times one pass's. */
     mo_model_info zoomed, plain;
     ck_assert_int_eq(mo_model_get_info(m, 64, 96, &zoomed, &err), MO_OK);
