@@ -181,7 +181,13 @@ mo_status mo_model_plan(mo_model *m, int32_t h, int32_t w, mo_error *err) {
     int64_t act = max_activation(m, h, w);
     int64_t n = arena_floats(m, h, w);
     float *arena = malloc(sizeof(float) * (size_t)n);
-    if (!arena) return mo_error_set(err, MO_ERR_MEMORY, "out of memory planning %dx%d", w, h);
+    if (!arena) {
+        const int32_t zoom = m->detector ? m->config.detect.zoom : 1;
+        if (zoom > 1)
+            return mo_error_set(err, MO_ERR_MEMORY, "out of memory planning %dx%d (and its "
+                                "zoomed pass at %dx%d)", w, h, w * zoom, h * zoom);
+        return mo_error_set(err, MO_ERR_MEMORY, "out of memory planning %dx%d", w, h);
+    }
     free(m->arena);
     m->arena = arena;
     m->arena_floats = n;
