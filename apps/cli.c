@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mobileone.h"
+
 int cli_wants_help(int argc, char **argv) {
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) return 1;
@@ -50,6 +52,18 @@ int cli_parse_float(const char *s, double *out) {
 
 int cli_parse_on_off(const char *s) {
     return !strcmp(s, "on") ? 1 : !strcmp(s, "off") ? 0 : -1;
+}
+
+int cli_parse_tta(const char *cmd, const char *s, int *out) {
+    if ((*out = mo_detect_tta_parse(s)) >= 0) return 1;
+    cli_error(cmd, "--tta '%s': expected none, hflip, flips or d8", s);
+    return 0;
+}
+
+int cli_parse_zoom(const char *cmd, const char *s, long *out) {
+    if (cli_parse_int(s, 1, MO_DETECT_MAX_ZOOM, out)) return 1;
+    cli_error(cmd, "--zoom '%s': expected 1 (off) to %d", s, MO_DETECT_MAX_ZOOM);
+    return 0;
 }
 
 int cli_parse_size(const char *s, int32_t *width, int32_t *height) {

@@ -26,6 +26,11 @@ int cli_parse_on_off(const char *s);
 /* A size: `WxH` or one number for a square, each 1..16384. Returns 1 on success. */
 int cli_parse_size(const char *s, int32_t *width, int32_t *height);
 
+/* The detector's test-time settings (detect, eval coco): --tta's mode, an mo_detect_tta, and
+ * --zoom's factor. Return 1 on success; otherwise print the error line for cmd and return 0. */
+int cli_parse_tta(const char *cmd, const char *s, int *out);
+int cli_parse_zoom(const char *cmd, const char *s, long *out);
+
 /* Prints `mobileone <cmd>: <message>` to stderr. */
 void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

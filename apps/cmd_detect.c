@@ -147,17 +147,9 @@ static int parse(int argc, char **argv, detect_opts *o) {
                 return 0;
             }
         } else if ((r = cli_flag(argc, argv, &i, "--tta", &v))) {
-            if (r < 0) return 0;
-            if ((o->tta = mo_detect_tta_parse(v)) < 0) {
-                cli_error("detect", "--tta '%s': expected none, hflip, flips or d8", v);
-                return 0;
-            }
+            if (r < 0 || !cli_parse_tta("detect", v, &o->tta)) return 0;
         } else if ((r = cli_flag(argc, argv, &i, "--zoom", &v))) {
-            if (r < 0) return 0;
-            if (!cli_parse_int(v, 1, MO_DETECT_MAX_ZOOM, &o->zoom)) {
-                cli_error("detect", "--zoom '%s': expected 1 (off) to %d", v, MO_DETECT_MAX_ZOOM);
-                return 0;
-            }
+            if (r < 0 || !cli_parse_zoom("detect", v, &o->zoom)) return 0;
         } else if ((r = cli_flag(argc, argv, &i, "--threads", &v))) {
             if (r < 0) return 0;
             if (!cli_parse_int(v, 1, 1024, &o->threads)) {

@@ -106,18 +106,10 @@ static int coco_parse(int argc, char **argv, coco_opts *o) {
             }
             continue;
         } else if ((r = cli_flag(argc, argv, &i, "--tta", &v))) {
-            if (r < 0) return 0;
-            if ((o->tta = mo_detect_tta_parse(v)) < 0) {
-                cli_error(cmd, "--tta '%s': expected none, hflip, flips or d8", v);
-                return 0;
-            }
+            if (r < 0 || !cli_parse_tta(cmd, v, &o->tta)) return 0;
             continue;
         } else if ((r = cli_flag(argc, argv, &i, "--zoom", &v))) {
-            if (r < 0) return 0;
-            if (!cli_parse_int(v, 1, MO_DETECT_MAX_ZOOM, &o->zoom)) {
-                cli_error(cmd, "--zoom '%s': expected 1 (off) to %d", v, MO_DETECT_MAX_ZOOM);
-                return 0;
-            }
+            if (r < 0 || !cli_parse_zoom(cmd, v, &o->zoom)) return 0;
             continue;
         } else if (!strcmp(argv[i], "--json")) {
             o->json = 1;

@@ -110,10 +110,8 @@ mo_status mo_detector_plan(struct mo_model *m, mo_error *err) {
     mo_detector_scale scales[2] = {{0}};
     const int32_t num_scales = zoom > 1 ? 2 : 1;
     if (!scale_at(m, h, w, 1, &scales[0]))
-        return mo_error_set(err, MO_ERR_ARGUMENT,
-                            "input size %dx%d is too small for "
-                            "detection",
-                            w, h);
+        return mo_error_set(err, MO_ERR_ARGUMENT, "input size %dx%d is too small for detection", w,
+                            h);
     if (num_scales > 1) scale_at(m, h, w, zoom, &scales[1]); /* larger: never too small */
     const mo_detector_scale *big = &scales[num_scales - 1];
     const mo_anchor_params zoomed = mo_anchor_params_zoomed(&d->anchor_params, zoom);
@@ -202,10 +200,15 @@ static void forward_at(struct mo_model *m, const mo_detector_scale *sc, const fl
     mo_profile_lap(m->backbone.profile, MO_LAYER_HEAD, &t);
 }
 
+/* 1 when the detector is planned for the model's planned size. */
+static int planned(const struct mo_model *m) {
+    const mo_detector *d = m->detector;
+    return m->arena && d && d->block && d->plan_h == m->plan_h && d->plan_w == m->plan_w;
+}
+
 mo_status mo_detector_forward(struct mo_model *m, const float *input, mo_error *err) {
     mo_detector *d = m->detector;
-    if (!m->arena || !d || !d->block || d->plan_h != m->plan_h || d->plan_w != m->plan_w)
-        return mo_error_set(err, MO_ERR_ARGUMENT, "detection before mo_model_plan");
+    if (!planned(m)) return mo_error_set(err, MO_ERR_ARGUMENT, "detection before mo_model_plan");
     forward_at(m, &d->scales[0], input);
     return MO_OK;
 }
@@ -303,22 +306,18 @@ mo_status mo_detect(mo_model *m, const float *input, int32_t orig_w, int32_t ori
     if (orig_w < 1 || orig_h < 1 || capacity < 0)
         return mo_error_set(err, MO_ERR_ARGUMENT, "mo_detect: original size %dx%d, capacity %d",
                             orig_w, orig_h, capacity);
-    if (!m->arena || !d->block || d->plan_h != m->plan_h || d->plan_w != m->plan_w)
-        return mo_error_set(err, MO_ERR_ARGUMENT, "detection before mo_model_plan");
+    if (!planned(m)) return mo_error_set(err, MO_ERR_ARGUMENT, "detection before mo_model_plan");
     mo_ssd_post_params params = d->post_params;
     if (score_thresh >= 0) params.score_thresh = score_thresh;
     double network_s = 0, post_s = 0;
     int32_t n = 0;
     const mo_ssd_det *dets = d->dets;
+    /* Every pass keeps max_dets; the cut to capacity comes after the last NMS. */
     mo_ssd_det *first = capacity ? d->dets : NULL;
-    if (d->num_scales == 1) {
-        if (params.max_dets > capacity) params.max_dets = capacity;
-        detect_at(m, &d->scales[0], input, &params, first, &n, &network_s, &post_s);
-    } else {
-        /* Both passes keep max_dets, cut to capacity after their NMS, as with one pass. */
+    detect_at(m, &d->scales[0], input, &params, first, &n, &network_s, &post_s);
+    if (d->num_scales > 1) {
         const mo_detector_scale *big = &d->scales[1];
         int32_t n1 = 0;
-        detect_at(m, &d->scales[0], input, &params, first, &n, &network_s, &post_s);
         double t = mo_seconds_now();
         f32_resize_bilinear(d->zoom_input, big->h, big->w, input, m->plan_h, m->plan_w, 3, m->pool);
         network_s += mo_seconds_now() - t;
@@ -328,8 +327,8 @@ mo_status mo_detect(mo_model *m, const float *input, int32_t orig_w, int32_t ori
         if (capacity) n = merge_zoomed(d, m->config.detect.zoom_max_side, n, n1);
         dets = d->dets + 2 * params.max_dets;
         post_s += mo_seconds_now() - t;
-        if (n > capacity) n = capacity;
     }
+    if (n > capacity) n = capacity;
     /* torchvision transform.resize_boxes: ratio = f32(orig) / f32(planned), x * ratio. */
     const float rx = (float)orig_w / (float)m->plan_w, ry = (float)orig_h / (float)m->plan_h;
     const mo_config *c = &m->config;

@@ -161,10 +161,14 @@ static mo_status check_size(const mo_model *m, int32_t h, int32_t w, mo_error *e
     return MO_OK;
 }
 
-/* The backbone's largest activation at h x w, or at the detector's zoomed size. */
+/* The largest input the backbone runs at is this many times the planned one: the detector's
+ * zoomed pass, or 1. */
+static int32_t plan_zoom(const mo_model *m) {
+    return m->detector ? m->config.detect.zoom : 1;
+}
+
 static int64_t max_activation(const mo_model *m, int32_t h, int32_t w) {
-    const int32_t zoom = m->detector ? m->config.detect.zoom : 1;
-    return mo_backbone_max_activation(&m->backbone, h * zoom, w * zoom);
+    return mo_backbone_max_activation(&m->backbone, h * plan_zoom(m), w * plan_zoom(m));
 }
 
 static int64_t arena_floats(const mo_model *m, int32_t h, int32_t w) {
@@ -182,7 +186,7 @@ mo_status mo_model_plan(mo_model *m, int32_t h, int32_t w, mo_error *err) {
     int64_t n = arena_floats(m, h, w);
     float *arena = malloc(sizeof(float) * (size_t)n);
     if (!arena) {
-        const int32_t zoom = m->detector ? m->config.detect.zoom : 1;
+        const int32_t zoom = plan_zoom(m);
         if (zoom > 1)
             return mo_error_set(err, MO_ERR_MEMORY, "out of memory planning %dx%d (and its "
                                 "zoomed pass at %dx%d)", w, h, w * zoom, h * zoom);
