@@ -10,10 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "cli.h"
 #include "error.h"
 #include "kernels/conv_op.h"
+#include "profile.h"
 #include "threadpool.h"
 
 #define MAX_COPIES 64
@@ -23,26 +24,12 @@ typedef struct layer {
     float *weights; /* dw weights, dw bias, pw weights, pw bias, one allocation */
 } layer;
 
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 static int usage(void) {
     fprintf(stderr,
             "usage: mo_bench_layer SIZE CIN COUT [--stride 1|2] [--copies N (1-%d)] "
             "[--threads T] [--rounds R]\n",
             MAX_COPIES);
     return 2;
-}
-
-static int parse_int(const char *s, int lo, int hi, int *out) {
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (*s == '\0' || *end != '\0' || v < lo || v > hi) return 0;
-    *out = (int)v;
-    return 1;
 }
 
 static int init_layer(layer *l, int cin, int cout, int stride, mo_error *err) {
@@ -67,28 +54,34 @@ static int init_layer(layer *l, int cin, int cout, int stride, mo_error *err) {
 }
 
 int main(int argc, char **argv) {
-    int size, cin, cout, stride = 1, copies = 1, threads = 1, rounds = 30;
-    if (argc < 4 || !parse_int(argv[1], 1, 4096, &size) || !parse_int(argv[2], 1, 65536, &cin) ||
-        !parse_int(argv[3], 1, 65536, &cout))
+    long size, cin, cout, stride = 1, copies = 1, threads = 1, rounds = 30;
+    const struct {
+        const char *name;
+        long *value, max;
+    } options[] = {{"--stride", &stride, 2},
+                   {"--copies", &copies, MAX_COPIES},
+                   {"--threads", &threads, 1024},
+                   {"--rounds", &rounds, 100000}};
+    if (argc < 4 || !cli_parse_int(argv[1], 1, 4096, &size) ||
+        !cli_parse_int(argv[2], 1, 65536, &cin) || !cli_parse_int(argv[3], 1, 65536, &cout))
         return usage();
     for (int i = 4; i < argc; i += 2) {
-        int *dst = !strcmp(argv[i], "--stride")    ? &stride
-                   : !strcmp(argv[i], "--copies")  ? &copies
-                   : !strcmp(argv[i], "--threads") ? &threads
-                   : !strcmp(argv[i], "--rounds")  ? &rounds
-                                                   : NULL;
-        const int hi = dst == &stride ? 2 : dst == &copies ? MAX_COPIES : 1000;
-        if (!dst || i + 1 >= argc || !parse_int(argv[i + 1], 1, hi, dst)) return usage();
+        size_t k = 0;
+        while (k < sizeof options / sizeof options[0] && strcmp(argv[i], options[k].name))
+            k++;
+        if (k == sizeof options / sizeof options[0] || i + 1 >= argc ||
+            !cli_parse_int(argv[i + 1], 1, options[k].max, options[k].value))
+            return usage();
     }
     mo_error err = {0};
     mo_threadpool *pool;
-    if (mo_threadpool_create(&pool, threads, &err) != MO_OK) {
+    if (mo_threadpool_create(&pool, (int32_t)threads, &err) != MO_OK) {
         fprintf(stderr, "mo_bench_layer: %s\n", err.message);
         return 1;
     }
     static layer layers[MAX_COPIES];
     for (int l = 0; l < copies; l++)
-        if (!init_layer(&layers[l], cin, cout, stride, &err)) {
+        if (!init_layer(&layers[l], (int)cin, (int)cout, (int)stride, &err)) {
             fprintf(stderr, "mo_bench_layer: %s\n", err.message[0] ? err.message : "out of memory");
             return 1;
         }
@@ -98,7 +91,7 @@ int main(int argc, char **argv) {
         return 77; /* what ctest takes as skipped */
     }
     int32_t out_h, out_w;
-    mo_conv_op_out_size(&layers[0].dw, size, size, &out_h, &out_w);
+    mo_conv_op_out_size(&layers[0].dw, (int32_t)size, (int32_t)size, &out_h, &out_w);
     const size_t in_n = (size_t)size * size * cin, out_n = (size_t)out_h * out_w * cout;
     float *in = malloc(sizeof(float) * in_n), *out = malloc(sizeof(float) * out_n);
     if (!in || !out) {
@@ -109,16 +102,18 @@ int main(int argc, char **argv) {
         in[i] = 1e-2f * (float)(i % 13);
     double best = 1e30;
     for (int r = 0; r < rounds; r++) {
-        const double t0 = now();
+        const double t0 = mo_seconds_now();
         for (int l = 0; l < copies; l++)
-            mo_conv_op_run_fused(&layers[l].dw, &layers[l].pw, out, in, size, size, pool);
-        const double t = (now() - t0) / copies;
+            mo_conv_op_run_fused(&layers[l].dw, &layers[l].pw, out, in, (int32_t)size,
+                                 (int32_t)size, pool);
+        const double t = (mo_seconds_now() - t0) / copies;
         if (t < best) best = t;
     }
     const double flops = 2.0 * out_h * out_w * cin * (9.0 + cout);
-    printf("%dx%d -> %dx%d, %d -> %d channels, %d cop%s, %d thread%s: %.4f ms  %.1f GFLOP/s\n",
-           size, size, out_h, out_w, cin, cout, copies, copies == 1 ? "y" : "ies", threads,
-           threads == 1 ? "" : "s", best * 1e3, flops / best / 1e9);
+    printf(
+        "%ldx%ld -> %dx%d, %ld -> %ld channels, %ld cop%s, %ld thread%s: %.4f ms  %.1f GFLOP/s\n",
+        size, size, out_h, out_w, cin, cout, copies, copies == 1 ? "y" : "ies", threads,
+        threads == 1 ? "" : "s", best * 1e3, flops / best / 1e9);
     for (int l = 0; l < copies; l++) {
         mo_conv_op_free(&layers[l].dw);
         mo_conv_op_free(&layers[l].pw);
