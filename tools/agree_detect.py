@@ -176,8 +176,8 @@ def main():
     model.score_thresh = args.conf
     png_dir = os.path.join(args.work, "tensors")
     images = decoded_images(args.images, args.n, png_dir)
-    tta = args.tta or cfg.get("detect", {}).get("tta", "none")
     det_cfg = cfg.get("detect", {})
+    tta = args.tta or det_cfg.get("tta", "none")
     zoom = args.zoom or det_cfg.get("zoom", 1)
     ref = torch_detections(model, images, cfg.get("category_ids"), ssd_ref.TTA_PASSES[tta],
                            zoom, det_cfg.get("zoom_max_side", 0.2))
