@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "detector.h"
 #include "error.h"
 #include "model_internal.h"
@@ -184,7 +185,7 @@ mo_status mo_model_plan(mo_model *m, int32_t h, int32_t w, mo_error *err) {
     if (m->arena && m->plan_h == h && m->plan_w == w) return MO_OK;
     int64_t act = max_activation(m, h, w);
     int64_t n = arena_floats(m, h, w);
-    float *arena = malloc(sizeof(float) * (size_t)n);
+    float *arena = mo_alloc_hot(sizeof(float) * (size_t)n);
     if (!arena) {
         const int32_t zoom = plan_zoom(m);
         if (zoom > 1)

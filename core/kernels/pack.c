@@ -2,13 +2,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "gemm.h"
 
-/* Zeroed floats on a 64-byte boundary, so that vector loads never straddle cache lines. */
+/* Zeroed floats, aligned as mo_alloc_hot aligns: wide layers' weights (megabytes, streamed
+ * from memory once a pass) on huge pages. */
 static float *alloc_packed(size_t floats) {
-    size_t bytes = (floats * sizeof(float) + 63) & ~(size_t)63;
-    float *p = aligned_alloc(64, bytes);
-    if (p) memset(p, 0, bytes);
+    float *p = mo_alloc_hot(floats * sizeof(float));
+    if (p) memset(p, 0, floats * sizeof(float));
     return p;
 }
 
