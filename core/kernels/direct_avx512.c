@@ -21,9 +21,10 @@ typedef struct direct_job {
 } direct_job;
 
 /* One output row; nv (vectors per pixel), k and cin are constants at each call site, so the
- * accumulators unroll into registers. The k input rows it reads are first copied into a
- * zero-padded strip (rows outside the image are zeros), so every pixel, the borders too, takes
- * the vector path: taps in the padding add 0 * w. */
+ * accumulators unroll into registers. A group of PIXELS outputs whose window lies inside the
+ * image reads it in place; one at the border reads a copy of its window with zeros in the
+ * padding (rows or columns outside the image), so that every pixel takes the vector path: taps
+ * in the padding add 0 * w, as the reference does. */
 static inline __attribute__((always_inline)) void row_body(const direct_job *j, int64_t oy64,
                                                            const int nv, const int k,
                                                            const int cin) {
@@ -32,30 +33,34 @@ static inline __attribute__((always_inline)) void row_body(const direct_job *j, 
     const int32_t oy = (int32_t)oy64, s = g->stride, d = g->dilation;
     const float *w = j->op->packed, *bias = w + (size_t)k * k * cin * cpad;
     float *out_row = j->out + (int64_t)(oy - j->out_row0) * j->out_w * g->cout;
-    /* strip columns: the padding, the image, and enough zeros for the last group of pixels */
-    const int32_t groups = (j->out_w + PIXELS - 1) / PIXELS;
-    const int32_t strip_w = (groups * PIXELS - 1) * s + (k - 1) * d + 1;
-    float strip[k][strip_w * cin];
-    for (int ky = 0; ky < k; ky++) {
-        const int32_t iy = oy * s - g->pad + ky * d;
-        /* image columns land at strip column pad on; the rest of the strip is zeros */
-        int32_t x0 = g->pad, n = iy < 0 || iy >= j->in_h ? 0 : j->in_w;
-        if (x0 > strip_w) x0 = strip_w;
-        if (x0 + n > strip_w) n = strip_w - x0;
-        memset(strip[ky], 0, sizeof(float) * (size_t)x0 * cin);
-        memcpy(strip[ky] + (size_t)x0 * cin, j->in + (int64_t)(n ? iy : 0) * j->in_w * cin,
-               sizeof(float) * (size_t)n * cin);
-        memset(strip[ky] + (size_t)(x0 + n) * cin, 0,
-               sizeof(float) * (size_t)(strip_w - x0 - n) * cin);
-    }
+    const int32_t y0 = oy * s - g->pad, window = (PIXELS - 1) * s + (k - 1) * d + 1;
+    const int rows_inside = y0 >= 0 && y0 + (k - 1) * d < j->in_h;
+    float patch[k][window * cin]; /* a border group's window */
     for (int32_t ox = 0; ox < j->out_w; ox += PIXELS) {
+        const int32_t x0 = ox * s - g->pad;
+        const float *rows[k];
+        if (rows_inside && x0 >= 0 && x0 + window <= j->in_w) {
+            for (int ky = 0; ky < k; ky++)
+                rows[ky] = j->in + ((int64_t)(y0 + ky * d) * j->in_w + x0) * cin;
+        } else {
+            for (int ky = 0; ky < k; ky++) {
+                const int32_t iy = y0 + ky * d;
+                for (int32_t xi = 0; xi < window; xi++) {
+                    const int32_t ix = x0 + xi;
+                    const int inside = iy >= 0 && iy < j->in_h && ix >= 0 && ix < j->in_w;
+                    for (int ci = 0; ci < cin; ci++)
+                        patch[ky][xi * cin + ci] =
+                            inside ? j->in[((int64_t)iy * j->in_w + ix) * cin + ci] : 0.0f;
+                }
+                rows[ky] = patch[ky];
+            }
+        }
         __m512 acc[PIXELS][MAX_VECS];
         for (int p = 0; p < PIXELS; p++)
             for (int v = 0; v < nv; v++) acc[p][v] = _mm512_loadu_ps(bias + 16 * v);
         for (int32_t ky = 0; ky < k; ky++) {
-            const float *row = strip[ky];
             for (int32_t kx = 0; kx < k; kx++) {
-                const float *x = row + (int64_t)(ox * s + kx * d) * cin;
+                const float *x = rows[ky] + (int64_t)kx * d * cin;
                 const float *wt = w + (size_t)(ky * k + kx) * cin * cpad;
 #pragma GCC unroll 8
                 for (int32_t ci = 0; ci < cin; ci++) {
