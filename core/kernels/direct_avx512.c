@@ -4,7 +4,6 @@
  * Compiled with -mavx512f; called only when mo_cpu_has_avx512(). Weights packed by
  * f32_direct_pack as [tap * cin + ci][cout rounded up to 16], then the bias. */
 #include <immintrin.h>
-#include <string.h>
 
 #include "avx512_util.h"
 #include "gemm.h"

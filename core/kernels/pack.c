@@ -1,5 +1,4 @@
 /* pack.c - weight layouts for the fast kernels (portable C: runs once at init). */
-#include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
